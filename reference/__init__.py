@@ -1,0 +1,1 @@
+"""The reference stack: orchestrator, ffmpeg-backed media modules, config service."""
