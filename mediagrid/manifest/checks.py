@@ -1,0 +1,128 @@
+"""Checks of module.yaml beyond its JSON Schema: rules a schema cannot say well.
+
+They run on data the schema may have rejected, so every access is defensive. `problem`
+is the loader's factory: problem(field parts, message, fix, severity="error") -> Problem.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from mediagrid.manifest.durations import parse_duration
+from mediagrid.manifest.model import PLACEHOLDER_RE, PLACEHOLDERS, ModuleManifest, Problem
+
+# Set by the orchestrator (and `mediagrid module run`); module.yaml's env may not set them.
+RESERVED_ENV = ("GRPC_PORT",)
+RESERVED_ENV_PREFIX = "MEDIAGRID_"
+
+MakeProblem = Callable[..., Problem]
+
+
+def semantic_errors(data: dict[str, Any], problem: MakeProblem) -> list[Problem]:
+    """Errors (and a warning or two) the schema cannot express."""
+    out: list[Problem] = []
+    command = data.get("command")
+    if isinstance(command, list):
+        for index, arg in enumerate(command):
+            for name in PLACEHOLDER_RE.findall(arg) if isinstance(arg, str) else ():
+                if name not in PLACEHOLDERS:
+                    close = difflib.get_close_matches(name, PLACEHOLDERS, n=1)
+                    fix = (f'did you mean "{{{close[0]}}}"?' if close else
+                           "known placeholders: " + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS))
+                    message = f'unknown placeholder "{{{name}}}"'
+                    out.append(problem(("command", index), message, fix))
+    env = data.get("env")
+    if isinstance(env, dict):
+        for key in env:
+            if key in RESERVED_ENV or str(key).startswith(RESERVED_ENV_PREFIX):
+                out.append(problem(("env", key), f"{key} is set by the orchestrator",
+                                   "remove it from env"))
+    types = data.get("entity_types")
+    seen: dict[str, int] = {}
+    for index, spec in enumerate(types if isinstance(types, list) else []):
+        if not isinstance(spec, dict):
+            continue
+        name, kind = spec.get("type"), spec.get("kind")
+        if isinstance(name, str):
+            if name in seen:
+                out.append(problem((("entity_types", index, "type")),
+                                   f'entity type "{name}" is declared twice '
+                                   f"(also entity_types[{seen[name]}])",
+                                   "give each entity type its own name, or merge them"))
+            seen.setdefault(name, index)
+        if kind == "converter" and "output" not in spec:
+            out.append(problem(("entity_types", index, "output"),
+                               "a converter needs `output` (what it produces)",
+                               "add output: {codecs: [...]} "
+                               "(left-out fields default to the input side)"))
+        if kind in ("source", "sink", "protocol") and "output" in spec:
+            out.append(problem(("entity_types", index, "output"),
+                               f"`output` is for converters only, and this is a {kind}",
+                               "remove output, or set kind: converter"))
+        config = spec.get("config")
+        if isinstance(config, dict):
+            try:
+                jsonschema.Draft202012Validator.check_schema(config)
+            except jsonschema.SchemaError as exc:
+                out.append(problem(("entity_types", index, "config", *exc.absolute_path),
+                                   f"not a valid JSON Schema: {exc.message}",
+                                   "write a JSON Schema fragment, e.g. "
+                                   "{type: object, properties: {url: {type: string}}}"))
+    out.extend(_supervision_checks(data.get("supervision"), problem))
+    return out
+
+
+def _supervision_checks(sup: Any, problem: MakeProblem) -> list[Problem]:
+    out: list[Problem] = []
+    if not isinstance(sup, dict):
+        return out
+    for name in ("startup_retry", "restart_backoff"):
+        block = sup.get(name)
+        if isinstance(block, dict) and "initial" in block and "max" in block:
+            try:
+                initial, cap = parse_duration(block["initial"]), parse_duration(block["max"])
+            except ValueError:
+                continue  # the schema reported it
+            if initial > cap:
+                out.append(problem(("supervision", name, "initial"),
+                                   f"initial ({block['initial']}) is longer than "
+                                   f"max ({block['max']})",
+                                   "make initial at most max"))
+    try:
+        period = parse_duration(sup.get("health_period", 1.0))
+        timeout = parse_duration(sup.get("health_timeout", 0.5))
+    except ValueError:
+        return out
+    if timeout > period:
+        out.append(problem(("supervision", "health_timeout"),
+                           "health_timeout is longer than health_period, so checks overlap",
+                           "make health_timeout at most health_period", "warning"))
+    return out
+
+
+def command_warnings(manifest: ModuleManifest, problem: MakeProblem) -> list[Problem]:
+    """The program must exist, but the file may be checked on another machine than the one
+    that runs it, so a missing program is a warning, not an error (docs/module-yaml.md)."""
+    program = manifest.resolved_command()[0]
+    if "/" in program:
+        path = Path(program)
+        if not path.exists():
+            return [problem(("command", 0), f"{program} does not exist (yet?)",
+                            "build or install it before the module is started")]
+        if not os.access(path, os.X_OK) or path.is_dir():
+            return [problem(("command", 0), f"{program} is not an executable file",
+                            f"chmod +x {program}, or start it through an interpreter")]
+        return []
+    if shutil.which(program) is None:
+        fix = "install it, or give a path"
+        if (manifest.folder / program).is_file():
+            fix = f'a file of that name is beside module.yaml: write "./{program}"'
+        return [problem(("command", 0), f'"{program}" is not on PATH here', fix)]
+    return []

@@ -1,0 +1,73 @@
+"""`mediagrid validate PATH...`: check module.yaml files against the published schema."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+EXIT_OK, EXIT_INVALID = 0, 2
+
+EPILOG = """\
+examples:
+  mediagrid validate examples/python/hello           a folder means folder/module.yaml
+  mediagrid validate fixtures/modules/*/module.yaml  check several; all are checked
+  mediagrid validate --json my-module | jq '.[0].errors'
+  mediagrid validate --print-schema > module.schema.json   for your editor
+
+Every problem names the file, the field (like entity_types[0].kind) and a fix.
+A command that is not found on this machine is a warning, not an error: the file
+may be meant for another machine. Format reference: docs/module-yaml.md.
+
+exit codes: 0 all files valid, 2 at least one invalid (or bad usage).
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "validate",
+        help="check module.yaml files (schema, field names, values)",
+        description="Check module.yaml files against the published JSON Schema and the rules "
+                    "beyond it; print a verdict per file with every problem and its fix.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="a module.yaml file, or a folder holding one")
+    parser.add_argument("--json", action="store_true",
+                        help="print a JSON list, one object per file: file, valid, id, "
+                             "errors, warnings (each problem: file, field, message, fix, "
+                             "severity, line)")
+    parser.add_argument("--print-schema", action="store_true",
+                        help="print the module.yaml JSON Schema (draft 2020-12) and exit")
+    parser.set_defaults(func=run, _parser=parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from mediagrid.manifest.loader import load_manifest
+    from mediagrid.manifest.model import ManifestError, ModuleManifest
+    from mediagrid.manifest.report import console, print_verdict, verdict_json
+    from mediagrid.manifest.schemas import schema_text
+
+    if args.print_schema:
+        print(schema_text(), end="")
+        return EXIT_OK
+    if not args.paths:
+        args._parser.error("give at least one PATH (a module.yaml or its folder)")
+    results: list[tuple[str, ModuleManifest | ManifestError]] = []
+    for path in args.paths:
+        try:
+            results.append((path, load_manifest(path)))
+        except ManifestError as exc:
+            results.append((path, exc))
+    invalid = sum(isinstance(result, ManifestError) for _, result in results)
+    if args.json:
+        print(json.dumps([verdict_json(path, result) for path, result in results], indent=2))
+    else:
+        out = console()
+        for path, result in results:
+            print_verdict(out, path, result)
+        if len(results) > 1:
+            out.print(f"{len(results)} files: {len(results) - invalid} valid, {invalid} invalid")
+    return EXIT_INVALID if invalid else EXIT_OK

@@ -1,0 +1,222 @@
+"""`mediagrid module run PATH`: start one module by hand, the way the orchestrator would."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mediagrid.manifest.model import ModuleManifest
+    from mediagrid.manifest.process import ModuleProcess
+    from mediagrid.v1 import module_pb2
+
+EXIT_OK, EXIT_FAILURE, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+PORT_RETRIES = 3  # extra attempts on a new free port after exit code 98 (port in use)
+
+EPILOG = """\
+examples:
+  mediagrid module run examples/python/hello            run it; Ctrl-C stops it
+  mediagrid module run examples/python/hello --port 50051
+  mediagrid module run ./my-module --orchestrator 127.0.0.1:50050
+  mediagrid module run ./my-module --once --json        start, check READY, stop
+
+The module gets GRPC_PORT, MEDIAGRID_MODULE_ID, MEDIAGRID_BIND_HOST (127.0.0.1) and
+MEDIAGRID_ORCHESTRATOR_ADDRESS (empty unless --orchestrator) in its environment, plus
+module.yaml's env; MEDIAGRID_TOKEN is passed through and sent on the runner's calls.
+Its output is forwarded to stderr. Ctrl-C (or SIGTERM) stops it like the orchestrator
+does: the Shutdown RPC, then SIGTERM to its process group, then SIGKILL, with the
+graces from module.yaml's supervision.shutdown.
+
+exit codes: the module's own exit status once it ran (0 = clean); 1 it failed to
+start or to stop cleanly (--once); 2 invalid module.yaml or usage; 130 interrupted
+before READY.
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "module", help="work with one module (run it by hand)",
+        description="Commands for module authors.",
+        epilog="example:\n  mediagrid module run examples/python/hello",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="module_command", metavar="SUBCOMMAND", required=True)
+    run_parser = sub.add_parser(
+        "run", help="start a module from its module.yaml and wait until READY",
+        description="Start a module from its module.yaml, wait until its HealthCheck says "
+                    "READY, print its address and entity types, then forward its output "
+                    "until it exits or Ctrl-C.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run_parser.add_argument("path", metavar="PATH", help="the module's folder or module.yaml")
+    run_parser.add_argument("--port", type=_port, default=None,
+                            help="port for GRPC_PORT (default: a free one; when the module "
+                                 "says the port is taken, up to 3 more are tried)")
+    run_parser.add_argument("--orchestrator", metavar="HOST:PORT", default="",
+                            help="orchestrator EventService address for the module's reports "
+                                 "(default: none, the module runs standalone)")
+    run_parser.add_argument("--json", action="store_true",
+                            help="print the READY summary as one JSON object on stdout")
+    run_parser.add_argument("--once", action="store_true",
+                            help="start, wait for READY, print, shut down and exit "
+                                 "(0 when the module also stopped cleanly)")
+    run_parser.set_defaults(func=run)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
+    return int(text)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    return asyncio.run(run_module(args.path, port=args.port, orchestrator=args.orchestrator,
+                                  as_json=args.json, once=args.once))
+
+
+async def run_module(path: str, *, port: int | None = None, orchestrator: str = "",
+                     as_json: bool = False, once: bool = False,
+                     pick_port: Callable[[], int] | None = None) -> int:
+    """The whole of `mediagrid module run`; returns the exit code. `pick_port` chooses the
+    port when none is given (tests pass one that hands out a taken port first)."""
+    import asyncio
+    import signal
+
+    from mediagrid.manifest.loader import load_manifest
+    from mediagrid.manifest.model import ManifestError
+    from mediagrid.manifest.process import EXIT_PORT_IN_USE, ModuleProcess, StartError, free_port
+    from mediagrid.manifest.report import console, print_problem, print_verdict
+
+    err = console(stderr=True)
+    try:
+        manifest = load_manifest(path)
+    except ManifestError as exc:
+        print_verdict(err, path, exc)
+        return EXIT_INVALID
+    for problem in manifest.warnings:
+        print_problem(err, problem, indent="")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        for attempt in range(1 + (0 if port else PORT_RETRIES)):
+            chosen = port or (pick_port or free_port)()
+            async with ModuleProcess(manifest, chosen, orchestrator=orchestrator) as proc:
+                try:
+                    health = await _until_ready_or_stop(proc, stop)
+                except StartError as exc:
+                    if exc.exit_code == EXIT_PORT_IN_USE and not port and attempt < PORT_RETRIES:
+                        err.print(f"port {chosen} was taken; trying another free port")
+                        continue
+                    err.print(f"[red]error:[/] {exc}", markup=True)
+                    return EXIT_FAILURE
+                if health is None:
+                    return EXIT_INTERRUPTED if await proc.stop() == 0 else EXIT_FAILURE
+                _print_ready(manifest, proc, health, as_json)
+                if once:
+                    code = await proc.stop("mediagrid module run --once")
+                    if code != 0:
+                        err.print(f"[red]error:[/] module exited with {code} after Shutdown "
+                                  "(the contract says 0)")
+                    return EXIT_OK if code == 0 else EXIT_FAILURE
+                err.print("[dim]forwarding the module's output; Ctrl-C stops it[/]")
+                return await _until_exit_or_stop(proc, stop)
+        return EXIT_FAILURE  # not reached: the last attempt returns
+    except StartError as exc:  # the command could not be started at all
+        err.print(f"[red]error:[/] {exc}")
+        return EXIT_FAILURE
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def _until_ready_or_stop(
+    proc: ModuleProcess, stop: Any
+) -> module_pb2.HealthCheckResponse | None:
+    import asyncio
+
+    ready = asyncio.ensure_future(proc.wait_ready())
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({ready, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not ready.done():
+        ready.cancel()
+        await asyncio.gather(ready, return_exceptions=True)
+        return None
+    return ready.result()
+
+
+async def _until_exit_or_stop(proc: ModuleProcess, stop: Any) -> int:
+    import asyncio
+
+    exited = asyncio.ensure_future(proc.wait())
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({exited, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    return await proc.stop("stopped by Ctrl-C in mediagrid module run")
+
+
+def ready_summary(manifest: ModuleManifest, proc: ModuleProcess,
+                  health: module_pb2.HealthCheckResponse) -> dict[str, Any]:
+    """What --json prints: the module as it answered its first READY HealthCheck."""
+    from mediagrid.v1 import common_pb2, module_pb2
+
+    infos = list(health.entity_types) or manifest.entity_type_infos()
+    return {
+        "module_id": health.module_id or manifest.id,
+        "address": proc.address, "port": proc.port, "pid": proc.pid,
+        "instance_id": health.status.instance_id,
+        "state": module_pb2.ModuleState.Name(health.status.state).removeprefix("MODULE_STATE_"),
+        "version": health.version or manifest.version,
+        "manifest": str(manifest.path),
+        "entity_types": [{
+            "type": info.type,
+            "kind": common_pb2.EntityKind.Name(info.kind).removeprefix("ENTITY_KIND_").lower(),
+            "media_types": [common_pb2.MediaType.Name(c.media_type)
+                            .removeprefix("MEDIA_TYPE_").lower() for c in info.capabilities],
+        } for info in infos],
+    }
+
+
+def _print_ready(manifest: ModuleManifest, proc: ModuleProcess,
+                 health: module_pb2.HealthCheckResponse, as_json: bool) -> None:
+    import json
+
+    from rich.table import Table
+
+    from mediagrid.manifest.report import console
+
+    summary = ready_summary(manifest, proc, health)
+    if as_json:
+        print(json.dumps(summary), flush=True)
+        return
+    table = Table(title=f"{manifest.name} {summary['version']}", title_justify="left",
+                  show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    types = "\n".join(f"{t['type']} ({t['kind']}, {'/'.join(t['media_types'])})"
+                      for t in summary["entity_types"]) or "-"
+    for name, value in (("module", summary["module_id"]), ("address", summary["address"]),
+                        ("instance", summary["instance_id"]),
+                        ("state", f"[green]{summary['state']}[/]"), ("entity types", types)):
+        table.add_row(name, value)
+    console().print(table)
+    sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m mediagrid.manifest.run module run PATH ...`, usable before the CLI lists
+    this module in mediagrid.cli.COMMANDS."""
+    parser = argparse.ArgumentParser(prog="mediagrid")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
