@@ -9,6 +9,8 @@ import pytest
 
 from tests import support
 
+pytest_plugins = ["mediagrid.simulator.camera.fixtures"]
+
 
 @pytest.fixture
 def free_port() -> int:
