@@ -71,8 +71,12 @@ def semantic_errors(data: dict[str, Any], problem: MakeProblem) -> list[Problem]
             try:
                 jsonschema.Draft202012Validator.check_schema(config)
             except jsonschema.SchemaError as exc:
+                why = exc.message
+                if exc.absolute_path and exc.absolute_path[-1] == "type":
+                    why = (f"{exc.instance!r} is not a JSON Schema type (string, object, array, "
+                           "number, integer, boolean, null)")
                 out.append(problem(("entity_types", index, "config", *exc.absolute_path),
-                                   f"not a valid JSON Schema: {exc.message}",
+                                   f"not a valid JSON Schema: {why}",
                                    "write a JSON Schema fragment, e.g. "
                                    "{type: object, properties: {url: {type: string}}}"))
     out.extend(_supervision_checks(data.get("supervision"), problem))
@@ -110,19 +114,37 @@ def _supervision_checks(sup: Any, problem: MakeProblem) -> list[Problem]:
 def command_warnings(manifest: ModuleManifest, problem: MakeProblem) -> list[Problem]:
     """The program must exist, but the file may be checked on another machine than the one
     that runs it, so a missing program is a warning, not an error (docs/module-yaml.md)."""
-    program = manifest.resolved_command()[0]
+    args = manifest.resolved_command()
+    program = args[0]
+    index, script = _python_script(manifest.command)
+    if script.endswith(".py") and not (manifest.cwd / script).is_file():
+        return [problem(("command", index), f"{script} is not in {manifest.cwd}",
+                        "check the file name, or working_dir", "warning")]
     if "/" in program:
         path = Path(program)
         if not path.exists():
             return [problem(("command", 0), f"{program} does not exist (yet?)",
-                            "build or install it before the module is started")]
+                            "build or install it before the module is started", "warning")]
         if not os.access(path, os.X_OK) or path.is_dir():
             return [problem(("command", 0), f"{program} is not an executable file",
-                            f"chmod +x {program}, or start it through an interpreter")]
+                            f"chmod +x {program}, or start it through an interpreter", "warning")]
         return []
     if shutil.which(program) is None:
         fix = "install it, or give a path"
         if (manifest.folder / program).is_file():
             fix = f'a file of that name is beside module.yaml: write "./{program}"'
-        return [problem(("command", 0), f'"{program}" is not on PATH here', fix)]
+        return [problem(("command", 0), f'"{program}" is not on PATH here', fix, "warning")]
     return []
+
+
+def _python_script(command: tuple[str, ...]) -> tuple[int, str]:
+    """(index, path) of the script in ["{python}", "-u", "module.py", ...]; "" when the
+    command is not {python} running a script (-m module, -c code)."""
+    if command[0] != "{python}":
+        return 0, ""
+    for index, arg in enumerate(command[1:], start=1):
+        if arg in ("-m", "-c"):
+            return 0, ""
+        if not arg.startswith("-"):
+            return index, arg
+    return 0, ""

@@ -40,6 +40,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--print-schema", action="store_true",
                         help="print the module.yaml JSON Schema (draft 2020-12) and exit")
     parser.set_defaults(func=run, _parser=parser)
+    from mediagrid.manifest import run as module_run  # light: it imports nothing heavy
+
+    module_run.register(subparsers)  # `mediagrid module run`, its sibling for module authors
 
 
 def run(args: argparse.Namespace) -> int:

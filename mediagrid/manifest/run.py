@@ -36,6 +36,9 @@ before READY.
 
 
 def register(subparsers: Any) -> None:
+    """Adds `module run`. Idempotent: mediagrid.manifest.command registers it too."""
+    if "module" in subparsers.choices:
+        return
     parser = subparsers.add_parser(
         "module", help="work with one module (run it by hand)",
         description="Commands for module authors.",

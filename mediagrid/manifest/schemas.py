@@ -85,6 +85,8 @@ def _example(error_schema: dict[str, Any], key: str) -> str:
 
 def _translate(error: jsonschema.ValidationError) -> Iterator[Raw]:
     path = tuple(error.absolute_path)
+    if "propertyNames" in error.absolute_schema_path:
+        path = (*path, error.instance)  # the error is about a key: point at it
     value, kind, sch = error.instance, error.validator, error.schema
     if kind == "additionalProperties":
         known = sorted(sch.get("properties", {}))
@@ -100,15 +102,17 @@ def _translate(error: jsonschema.ValidationError) -> Iterator[Raw]:
                        f"add `{key}:`{_example(sch, key)}" if _example(sch, key)
                        else f"add `{key}:`")
     elif kind == "type" and path and path[-1] == "command" and len(path) == 1:
-        yield (path, f"command is text ({_show(value)}), but it must be a list; "
-               "it is never run through a shell",
+        yield (path, f"{_show(value)} is text, but command must be a list of arguments "
+               "(it is never run through a shell)",
                'write it as a YAML list, e.g. command: ["{python}", "module.py"]')
     elif kind == "type":
         wanted = error.validator_value
         wanted_list = [wanted] if isinstance(wanted, str) else wanted
         names = " or ".join(YAML_TYPES[t] for t in wanted_list)
         fix = f"write {names}"
-        if wanted == "string" and isinstance(value, int | float | bool):
+        if path and path[-1] == "version":
+            fix = 'write a quoted semantic version, like version: "1.2.0"'
+        elif wanted == "string" and isinstance(value, int | float | bool):
             fix = f'quote it: "{value}"'
         elif wanted == "array" and isinstance(value, str):
             fix = f"write a list: [{value}]"
