@@ -1,0 +1,53 @@
+"""Module-wide configuration for ConfigurableModuleService (rules C-1..C-4)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import jsonschema
+
+from mediagrid.sdk import limits
+from mediagrid.sdk.errors import Aborted, InvalidArgument
+from mediagrid.sdk.types import SECRET, describe_schema_error
+
+if TYPE_CHECKING:
+    from mediagrid.sdk.module import Module
+
+
+class ModuleConfig:
+    def __init__(self, module: Module) -> None:
+        self.module = module
+        self.schema = module.config_schema or {}
+        jsonschema.Draft202012Validator.check_schema(self.schema)
+        self._validator = jsonschema.Draft202012Validator(self.schema)
+        self.values: dict[str, str] = {}
+        self.revision = 0
+
+    def schema_json(self) -> str:
+        return json.dumps(self.schema, indent=2, sort_keys=True)
+
+    def redacted(self) -> dict[str, str]:
+        props = self.schema.get("properties", {})
+        secret = {k for k, v in props.items() if isinstance(v, dict) and v.get("writeOnly")}
+        return {k: (SECRET if k in secret else v) for k, v in self.values.items()}
+
+    async def apply(
+        self, changes: dict[str, str], *, replace: bool, validate_only: bool, expected: int
+    ) -> None:
+        changes = limits.check_config_map("config", changes)
+        if expected and expected != self.revision:
+            raise Aborted(
+                f"expected_revision is {expected} but the configuration in force is revision"
+                f" {self.revision}: read it again with GetConfig and retry"
+            )
+        new = dict(changes) if replace else {**self.values, **changes}
+        errors = sorted(self._validator.iter_errors(new), key=lambda e: list(e.path))
+        if errors:
+            raise InvalidArgument(describe_schema_error(errors[0], "config"))
+        if validate_only:
+            return
+        for hook in self.module.config_hooks:
+            await hook(dict(new))
+        self.values = new
+        self.revision += 1

@@ -1,0 +1,208 @@
+"""`serve(module)`: runs a module as the process contract says (docs/contract.md, rules H-*).
+
+Reads GRPC_PORT and the MEDIAGRID_* variables, binds MEDIAGRID_BIND_HOST (127.0.0.1), serves
+the mediagrid services with grpc.health.v1.Health and reflection on one port, turns READY,
+and stops on Shutdown, SIGTERM or SIGINT within the grace period. Exit codes: 0 clean stop,
+1 unexpected failure, 2 bad environment or module setup, 98 the port could not be bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+from collections.abc import Mapping
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from mediagrid.sdk.auth import TokenInterceptor
+from mediagrid.sdk.errors import ConfigurationError
+from mediagrid.sdk.module import Module
+from mediagrid.sdk.reporter import EventReporter
+from mediagrid.sdk.runtime import ModuleRuntime
+from mediagrid.sdk.sender import GrpcReportSender
+from mediagrid.sdk.servicers import (
+    DEFAULT_GRACE,
+    ConfigServicer,
+    EntityServicer,
+    ModuleServicer,
+    PipelineServicer,
+)
+from mediagrid.sdk.settings import Settings
+from mediagrid.sdk.state import ModuleState
+from mediagrid.v1 import (
+    config_pb2,
+    config_pb2_grpc,
+    entity_pb2,
+    entity_pb2_grpc,
+    module_pb2,
+    module_pb2_grpc,
+    pipeline_pb2,
+    pipeline_pb2_grpc,
+)
+
+log = logging.getLogger("mediagrid.sdk")
+
+EXIT_OK, EXIT_FAILURE, EXIT_CONFIG, EXIT_PORT_IN_USE = 0, 1, 2, 98
+MODULE_SERVICE = module_pb2.DESCRIPTOR.services_by_name["ModuleService"].full_name
+SERVICE_NAMES = (
+    MODULE_SERVICE,
+    entity_pb2.DESCRIPTOR.services_by_name["EntityService"].full_name,
+    pipeline_pb2.DESCRIPTOR.services_by_name["PipelineService"].full_name,
+)
+CONFIG_SERVICE = config_pb2.DESCRIPTOR.services_by_name["ConfigurableModuleService"].full_name
+HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+
+
+class PortInUse(RuntimeError):
+    """The port could not be bound (exit code 98: the orchestrator retries another port)."""
+
+
+class ModuleServer:
+    """One module process's gRPC server. `serve()` drives it; tests may embed it."""
+
+    def __init__(
+        self, module: Module, settings: Settings, *, reporter: EventReporter | None = None
+    ) -> None:
+        self.settings = settings
+        sender = None
+        if reporter is None and settings.orchestrator_address:
+            sender = GrpcReportSender(settings.orchestrator_address, token=settings.token)
+        self._sender = sender
+        module_id = settings.module_id or module.id
+        self.runtime = ModuleRuntime(
+            module, module_id=module_id, bind_host=settings.bind_host,
+            reporter=reporter or EventReporter(module_id, "", sender=sender),
+        )
+        self.health = health.aio.HealthServicer()
+        self._stop = asyncio.Event()
+        self._grace = DEFAULT_GRACE
+        self._health_updates: set[asyncio.Task[None]] = set()
+        interceptors = [TokenInterceptor(settings.token)] if settings.token else []
+        self.server = grpc.aio.server(
+            interceptors=interceptors, options=[("grpc.so_reuseport", 0)]
+        )
+        rt = self.runtime
+        module_pb2_grpc.add_ModuleServiceServicer_to_server(
+            ModuleServicer(rt, self.request_shutdown), self.server
+        )
+        entity_pb2_grpc.add_EntityServiceServicer_to_server(EntityServicer(rt), self.server)
+        pipeline_pb2_grpc.add_PipelineServiceServicer_to_server(PipelineServicer(rt), self.server)
+        names = list(SERVICE_NAMES)
+        if rt.config is not None:
+            config_pb2_grpc.add_ConfigurableModuleServiceServicer_to_server(
+                ConfigServicer(rt), self.server
+            )
+            names.append(CONFIG_SERVICE)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        self.service_names = (*names, HEALTH_SERVICE, reflection.SERVICE_NAME)
+        reflection.enable_server_reflection(self.service_names, self.server)
+        rt.status.listeners.append(self._on_state)
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    def _on_state(self, old: ModuleState, new: ModuleState) -> None:
+        serving = health_pb2.HealthCheckResponse.SERVING if new is ModuleState.READY else \
+            health_pb2.HealthCheckResponse.NOT_SERVING
+        task = asyncio.get_running_loop().create_task(self._set_health(serving))
+        self._health_updates.add(task)
+        task.add_done_callback(self._health_updates.discard)
+
+    async def _set_health(self, status: int) -> None:
+        for service in ("", MODULE_SERVICE):
+            await self.health.set(service, status)
+
+    async def start(self) -> None:
+        """Binds the port (PortInUse when taken), serves, and turns READY."""
+        await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+        try:
+            self._port = self.server.add_insecure_port(self.settings.address)
+        except RuntimeError as exc:
+            raise PortInUse(
+                f"cannot bind {self.settings.address}: the port is in use (or the address is"
+                " not local); run with another GRPC_PORT"
+            ) from exc
+        await self.server.start()
+        await self.runtime.start()
+        log.info(
+            "module %s (instance %s) serving on %s", self.runtime.module_id,
+            self.runtime.status.instance_id, self.settings.address,
+        )
+
+    def request_shutdown(self, grace: float = DEFAULT_GRACE, reason: str = "") -> bool:
+        """Starts a graceful stop; False when one is already under way (idempotent)."""
+        if not self.runtime.begin_shutdown():
+            return False
+        log.info("shutting down within %.1f s%s", grace, f": {reason}" if reason else "")
+        self._grace = grace
+        self._stop.set()
+        return True
+
+    async def run(self) -> None:
+        """Serves until a shutdown is requested, then stops everything within the grace."""
+        async with asyncio.TaskGroup() as tasks:
+            sender = tasks.create_task(self.runtime.reporter.run())
+            await self._stop.wait()
+            deadline = time.monotonic() + self._grace
+            try:
+                async with asyncio.timeout(self._grace * 0.8):
+                    await self.runtime.teardown()
+            except TimeoutError:
+                log.warning("entities did not stop within the grace period; exiting anyway")
+            except Exception:
+                log.exception("stopping entities failed")
+            await self.runtime.reporter.flush(max(0.0, deadline - time.monotonic() - 0.2))
+            await self.server.stop(grace=max(0.05, min(1.0, deadline - time.monotonic())))
+            sender.cancel()
+        if self._sender is not None:
+            await self._sender.close()
+
+
+async def serve_async(module: Module, env: Mapping[str, str] | None = None) -> int:
+    """Runs the module until it is stopped; returns the process exit code."""
+    try:
+        settings = Settings.from_env(env)
+        server = ModuleServer(module, settings)
+    except ConfigurationError as exc:
+        print(f"{module.id}: {exc.message}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        await server.start()
+    except PortInUse as exc:
+        print(f"{module.id}: {exc}", file=sys.stderr)
+        return EXIT_PORT_IN_USE
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, server.request_shutdown, DEFAULT_GRACE, sig.name)
+    try:
+        await server.run()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    return EXIT_OK
+
+
+def serve(module: Module) -> None:
+    """The module's main: `if __name__ == "__main__": sdk.serve(module)`. Never returns."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        code = asyncio.run(serve_async(module))
+    except ConfigurationError as exc:
+        print(f"{module.id}: {exc.message}", file=sys.stderr)
+        code = EXIT_CONFIG
+    except KeyboardInterrupt:  # a second Ctrl-C during shutdown
+        code = EXIT_OK
+    except Exception:
+        log.exception("module %s failed", module.id)
+        code = EXIT_FAILURE
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    sys.exit(code)
