@@ -1,0 +1,186 @@
+"""`mediagrid module run` against the real tiny module (fixtures/modules/tiny): a real
+process on a real port, answering HealthCheck and Shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from mediagrid.manifest.run import run_module
+from mediagrid.v1 import module_pb2, module_pb2_grpc
+from tests.support import ROOT, free_port
+
+TINY = ROOT / "fixtures" / "modules" / "tiny"
+HELLO = ROOT / "examples" / "python" / "hello"
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "mediagrid.cli", "module", "run", *args]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture
+def runners() -> Iterator[list[subprocess.Popen[str]]]:
+    """Runner processes started by a test; killed (with their module) at teardown."""
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()  # the module has PR_SET_PDEATHSIG: it dies with the runner
+            proc.wait(10)
+
+
+@pytest.fixture
+def held_port() -> Iterator[int]:
+    """A port bound and listening here, so a module cannot bind it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def module_yaml(folder: Path, extra: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "module.yaml").write_text(f"id: tmp-module\n{extra}")
+    return folder
+
+
+def test_once_json_starts_checks_and_stops() -> None:
+    result = subprocess.run(cli(str(TINY), "--once", "--json"), capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["module_id"] == "tiny" and summary["state"] == "READY"
+    assert summary["address"] == f"127.0.0.1:{summary['port']}"
+    assert uuid.UUID(summary["instance_id"]).version == 4
+    assert summary["entity_types"] == [{"type": "beep", "kind": "source",
+                                        "media_types": ["audio"]}]
+    assert "tiny module listening" in result.stderr  # the module's stdout, forwarded
+    assert not alive(summary["pid"])
+
+
+def test_once_prints_a_table() -> None:
+    result = subprocess.run(cli(str(TINY / "module.yaml"), "--once"), capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    for text in ("module", "tiny", "address", "127.0.0.1:", "instance", "READY",
+                 "beep (source, audio)"):
+        assert text in result.stdout
+
+
+def test_runs_until_sigint_then_shuts_down_cleanly(runners: list[subprocess.Popen[str]]) -> None:
+    port = free_port()
+    proc = subprocess.Popen(cli(str(TINY), "--json", "--port", str(port)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    runners.append(proc)
+    assert proc.stdout is not None
+    summary = json.loads(proc.stdout.readline())
+    assert summary["port"] == port
+
+    async def health() -> module_pb2.HealthCheckResponse:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = module_pb2_grpc.ModuleServiceStub(channel)
+            return await stub.HealthCheck(module_pb2.HealthCheckRequest(), timeout=5)
+
+    answer = asyncio.run(health())
+    assert answer.status.instance_id == summary["instance_id"]
+    assert answer.module_id == "tiny"  # MEDIAGRID_MODULE_ID reached the module
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(30) == 0
+    assert not alive(summary["pid"])
+
+
+def test_exit_code_mirrors_the_module(tmp_path: Path) -> None:
+    folder = module_yaml(tmp_path, f'command: ["{{python}}", "{TINY / "module.py"}"]\n'
+                                   'env: {TINY_EXIT_AFTER: "2", TINY_EXIT_CODE: "5"}\n')
+    result = subprocess.run(cli(str(folder)), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 5, result.stderr
+    assert "READY" in result.stdout
+
+
+def test_port_in_use_retries_on_another_port(held_port: int,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """The module really exits 98 on the held port; the runner tries a new free port."""
+    ports = iter([held_port])
+    picked: list[int] = []
+
+    def pick() -> int:
+        picked.append(next(ports, None) or free_port())
+        return picked[-1]
+
+    code = asyncio.run(run_module(str(TINY), once=True, as_json=True, pick_port=pick))
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert picked[0] == held_port and len(picked) == 2
+    assert f"port {held_port} was taken; trying another free port" in err
+    assert json.loads(out)["port"] == picked[1]
+
+
+def test_port_given_and_taken_fails_without_retry(held_port: int) -> None:
+    result = subprocess.run(cli(str(TINY), "--port", str(held_port), "--once"),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "exited with code 98 (port in use) before it was READY" in result.stderr
+    assert f"cannot bind port {held_port}" in result.stderr  # the module's last words
+
+
+def test_startup_deadline_is_named(tmp_path: Path) -> None:
+    folder = module_yaml(tmp_path, f'command: ["{{python}}", "{TINY / "module.py"}"]\n'
+                                   'env: {TINY_READY_AFTER: "60"}\n'
+                                   "supervision:\n  startup_timeout: 1500ms\n"
+                                   "  shutdown: {rpc_grace: 2s, term_grace: 2s}\n")
+    result = subprocess.run(cli(str(folder), "--once"), capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 1
+    assert "module tmp-module was not READY within 1.5s (supervision.startup_timeout" in \
+        result.stderr.replace("\n", "")
+    # what the last HealthCheck said: STARTING, or UNAVAILABLE on a machine so busy that
+    # the module did not even listen within the deadline
+    assert re.search(r"last: (STARTING|UNAVAILABLE)", result.stderr)
+
+
+def test_exit_before_ready_quotes_stderr(tmp_path: Path) -> None:
+    script = "import sys; print('boom: no camera configured', file=sys.stderr); sys.exit(3)"
+    folder = module_yaml(tmp_path, f"command: ['{{python}}', '-c', \"{script}\"]\n")
+    result = subprocess.run(cli(str(folder), "--once"), capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 1
+    assert "exited with code 3 before it was READY" in result.stderr
+    assert "    boom: no camera configured" in result.stderr
+
+
+def test_invalid_manifest_exits_2() -> None:
+    result = subprocess.run(cli(str(ROOT / "fixtures/invalid-modules/bad-duration"), "--once"),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "supervision.health_period" in result.stderr
+
+
+@pytest.mark.skipif(not (HELLO / "module.yaml").exists(),
+                    reason="examples/python/hello is not written yet (the SDK helper's)")
+def test_hello_example_runs_once() -> None:
+    result = subprocess.run(cli(str(HELLO), "--once", "--json"), capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["state"] == "READY" and summary["entity_types"]
+    assert not alive(summary["pid"])
