@@ -15,12 +15,14 @@ import contextlib
 import json
 import os
 import sys
+import textwrap
 from typing import Any, TextIO
 
 from mediagrid.simulator.camera.faults import FAULT_HELP, FaultError
 from mediagrid.simulator.camera.server import CameraServer
 
-COMMANDS_HELP = (__doc__ or "").split("\n\n", 1)[1].rstrip() + "\nfaults:\n" + FAULT_HELP
+_COMMANDS = textwrap.dedent((__doc__ or "").split("\n\n", 1)[1]).strip()
+COMMANDS_HELP = _COMMANDS + "\nfaults:\n" + FAULT_HELP
 
 
 def reply(out: TextIO, message: dict[str, Any]) -> None:

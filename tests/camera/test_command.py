@@ -1,0 +1,59 @@
+"""`mediagrid camera`: prints the URL, serves until Ctrl-C (exit 0); bad flags exit 2."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import pytest
+from mediagrid.simulator.camera.process import CameraProcessError
+
+from tests.camera import clients
+
+CAMERA = [sys.executable, "-m", "mediagrid.cli", "camera"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--size", "1280"], "--size"),
+        (["--fps", "fast"], "--fps"),
+        (["--fault", "slw"], "--fault"),
+        (["--fault", "slow"], "slow=SECONDS"),
+        (["--user", "admin"], "--password"),
+        (["--port", "99999"], "--port"),
+        (["--path", "a b"], "camera path"),
+    ],
+)
+def test_bad_flags_exit_2_naming_the_flag(flags, named):
+    result = subprocess.run([*CAMERA, *flags], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert named in result.stderr
+
+
+def test_prints_the_url_and_stops_on_ctrl_c(free_port):
+    process = subprocess.Popen([*CAMERA, "--port", str(free_port), "--size", "320x240"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(2)]
+        url = f"rtsp://127.0.0.1:{free_port}/camera"
+        assert url in lines[1]
+        assert clients.options_round_trip(free_port)[1].startswith("RTSP/1.0 200")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_control_channel_reports_bad_commands(fake_camera):
+    camera = fake_camera()
+    assert camera.command("status")["listening"] is True
+    for line in ("inject nonsense", "frobnicate"):
+        with pytest.raises(CameraProcessError, match="refused"):
+            camera.command(line)
+    assert camera.command("help")["help"].startswith("inject")
