@@ -41,7 +41,10 @@ def semantic_errors(data: dict[str, Any], problem: MakeProblem) -> list[Problem]
     env = data.get("env")
     if isinstance(env, dict):
         for key in env:
-            if key in RESERVED_ENV or str(key).startswith(RESERVED_ENV_PREFIX):
+            if not isinstance(key, str):
+                out.append(problem(("env",), f"the name {key!r} is not text",
+                                   f'quote it: "{key}"'))
+            elif key in RESERVED_ENV or str(key).startswith(RESERVED_ENV_PREFIX):
                 out.append(problem(("env", key), f"{key} is set by the orchestrator",
                                    "remove it from env"))
     types = data.get("entity_types")
