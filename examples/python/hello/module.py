@@ -35,7 +35,7 @@ class NullSink(sdk.Entity):
         if link.role is sdk.Role.LOCAL:
             inputs = link.source.ffmpeg_input()
         else:  # TARGET: receive what the source's module sends to our endpoint
-            inputs = ["-i", link.endpoint.url]
+            inputs = ["-analyzeduration", "500000", "-i", link.endpoint.url]
         link.spawn(run_ffmpeg(link, [*inputs, "-f", "null", "-"]))
 
 

@@ -1,0 +1,52 @@
+"""Small modules declared in code for the SDK's unit tests."""
+
+from __future__ import annotations
+
+import asyncio
+
+from mediagrid import sdk
+
+CAM_CONFIG = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "size": {"type": "string", "pattern": "^[0-9]+x[0-9]+$", "default": "320x240"},
+        "mode": {"type": "string", "enum": ["fast", "slow"]},
+        "password": {"type": "string", "writeOnly": True},
+    },
+}
+
+
+def make_module(configurable: bool = False) -> sdk.Module:
+    module = sdk.Module(
+        "unit", version="1.2.3",
+        config_schema={
+            "type": "object",
+            "properties": {"level": {"type": "string", "enum": ["low", "high"]},
+                           "secret": {"type": "string", "writeOnly": True}},
+        } if configurable else None,
+    )
+
+    @module.entity(sdk.EntityType("cam", kind="source", media_types=["video"],
+                                  protocols=["mpegts-udp"], codecs=["h264"], config=CAM_CONFIG))
+    class Cam(sdk.Entity):
+        started: int = 0
+
+        async def start(self, link: sdk.Link) -> None:
+            self.started += 1
+
+    @module.entity(sdk.EntityType("mic", kind="source", media_types=["audio"]))
+    class Mic(sdk.Entity):
+        pass
+
+    @module.entity(sdk.EntityType("rec", kind="sink", media_types=["video"],
+                                  protocols=["mpegts-udp"]))
+    class Rec(sdk.Entity):
+        async def start(self, link: sdk.Link) -> None:
+            link.spawn(asyncio.sleep(3600))  # cancelled by the SDK at StopFlow
+
+    @module.entity(sdk.EntityType("both", kind="protocol", media_types=["audio", "video"]))
+    class Both(sdk.Entity):
+        pass
+
+    return module

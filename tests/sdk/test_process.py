@@ -1,0 +1,221 @@
+"""The example module as a real process on a real port: the module process contract."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
+    ProtoReflectionDescriptorDatabase,
+)
+
+from mediagrid.v1 import (
+    common_pb2,
+    entity_pb2,
+    entity_pb2_grpc,
+    module_pb2,
+    module_pb2_grpc,
+    pipeline_pb2,
+    pipeline_pb2_grpc,
+)
+from tests.sdk.conftest import HELLO
+
+SLOW = Path(__file__).with_name("slow_module.py")
+VIDEO = common_pb2.MEDIA_TYPE_VIDEO
+
+
+class Stubs:
+    def __init__(self, address: str, token: str = "") -> None:
+        self.channel = grpc.insecure_channel(address)
+        self.md = (("authorization", f"Bearer {token}"),) if token else None
+        self.module = module_pb2_grpc.ModuleServiceStub(self.channel)
+        self.entity = entity_pb2_grpc.EntityServiceStub(self.channel)
+        self.pipeline = pipeline_pb2_grpc.PipelineServiceStub(self.channel)
+        self.health = health_pb2_grpc.HealthStub(self.channel)
+
+    def create(self, entity_type: str, **kw: Any) -> str:
+        reply = self.entity.CreateEntity(
+            entity_pb2.CreateEntityRequest(entity_type=entity_type, **kw), timeout=5,
+            metadata=self.md)
+        return getattr(reply.entity, reply.entity.WhichOneof("entity")).id
+
+    def wait_frames(self, flow_id: str, frames: int, timeout: float = 20) -> pipeline_pb2.Flow:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            flow = self.pipeline.GetFlowStatus(
+                pipeline_pb2.GetFlowStatusRequest(flow_id=flow_id), timeout=5).flow
+            assert flow.status.state != pipeline_pb2.FLOW_STATE_ERROR, flow.status.error_message
+            if flow.metrics.frames >= frames and flow.metrics.fps > 0:
+                return flow
+            time.sleep(0.1)
+        raise AssertionError(f"flow {flow_id} did not reach {frames} frames: {flow}")
+
+
+def ffmpeg_children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                cmd = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"ffmpeg" in cmd:
+                found.append(int(entry.name))
+    return found
+
+
+def test_health_reflection_and_a_local_flow_that_moves_media(run_module) -> None:  # type: ignore[no-untyped-def]
+    module = run_module()
+    s = Stubs(module.address)
+    for service in ("", "mediagrid.v1.ModuleService"):
+        reply = s.health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING
+    status = s.module.HealthCheck(module_pb2.HealthCheckRequest(), timeout=5)
+    assert status.status.state == module_pb2.MODULE_STATE_READY
+    assert uuid.UUID(status.status.instance_id)
+    assert status.module_id == "hello" and [t.type for t in status.entity_types] == [
+        "testsrc", "null"]
+    services = set(ProtoReflectionDescriptorDatabase(s.channel).get_services())
+    assert services >= {
+        "mediagrid.v1.ModuleService", "mediagrid.v1.EntityService",
+        "mediagrid.v1.PipelineService", "grpc.health.v1.Health",
+        "grpc.reflection.v1alpha.ServerReflection",
+    }
+    src, sink = s.create("testsrc", config={"rate": "50"}), s.create("null")
+    s.pipeline.ConnectEntities(pipeline_pb2.ConnectEntitiesRequest(
+        connection_id="c1", source_entity_id=src, target_entity_id=sink, media_type=VIDEO,
+        role=pipeline_pb2.CONNECTION_ROLE_LOCAL), timeout=5)
+    s.pipeline.StartFlow(pipeline_pb2.StartFlowRequest(flow_id="f1", connection_ids=["c1"]),
+                         timeout=10)
+    flow = s.wait_frames("f1", 30)
+    assert flow.metrics.fps > 0
+    assert len(ffmpeg_children(module.process.pid)) == 1
+    s.pipeline.StopFlow(pipeline_pb2.StopFlowRequest(flow_id="f1"), timeout=10)
+    assert ffmpeg_children(module.process.pid) == []  # stop killed ffmpeg
+
+
+def test_cross_module_flow_over_udp(run_module) -> None:  # type: ignore[no-untyped-def]
+    a, b = Stubs(run_module().address), Stubs(run_module().address)
+    src, sink = a.create("testsrc", config={"rate": "50"}), b.create("null")
+    request = pipeline_pb2.ConnectEntitiesRequest(
+        connection_id="x1", source_entity_id=src, target_entity_id=sink, media_type=VIDEO,
+        role=pipeline_pb2.CONNECTION_ROLE_TARGET, source_module_id="a")
+    endpoint = b.pipeline.ConnectEntities(request, timeout=5).connection.endpoint
+    assert endpoint.url.startswith("udp://127.0.0.1:")
+    request.role, request.target_module_id = pipeline_pb2.CONNECTION_ROLE_SOURCE, "b"
+    request.source_module_id = ""
+    request.endpoint.CopyFrom(endpoint)
+    a.pipeline.ConnectEntities(request, timeout=5)
+    start = pipeline_pb2.StartFlowRequest(flow_id="fx", connection_ids=["x1"])
+    b.pipeline.StartFlow(start, timeout=10)
+    a.pipeline.StartFlow(start, timeout=10)
+    assert b.wait_frames("fx", 25).metrics.frames >= 25  # decoded by the sink's ffmpeg
+
+
+def test_healthcheck_answers_while_an_entity_hook_is_busy(run_module) -> None:  # type: ignore[no-untyped-def]
+    s = Stubs(run_module(SLOW).address)
+    busy = s.entity.CreateEntity.future(entity_pb2.CreateEntityRequest(
+        entity_type="sleepy", config={"seconds": "3"}), timeout=20)
+    time.sleep(0.2)
+    for _ in range(5):
+        reply = s.module.HealthCheck(module_pb2.HealthCheckRequest(), timeout=1.5)
+        assert reply.status.state == module_pb2.MODULE_STATE_READY
+    assert not busy.done()  # HealthCheck answered while the hook was still sleeping
+    assert busy.result().created
+
+
+def test_shutdown_rpc_exits_0_within_its_grace(run_module) -> None:  # type: ignore[no-untyped-def]
+    module = run_module()
+    s = Stubs(module.address)
+    s.create("testsrc")
+    request = module_pb2.ShutdownRequest(reason="test")
+    request.grace_period.FromSeconds(3)
+    assert s.module.Shutdown(request, timeout=5).initiated is True
+    assert module.process.wait(timeout=3 + 1) == 0
+
+
+def test_sigterm_stops_a_running_flow_and_exits_0(run_module) -> None:  # type: ignore[no-untyped-def]
+    module = run_module()
+    s = Stubs(module.address)
+    src, sink = s.create("testsrc"), s.create("null")
+    s.pipeline.ConnectEntities(pipeline_pb2.ConnectEntitiesRequest(
+        connection_id="c1", source_entity_id=src, target_entity_id=sink, media_type=VIDEO,
+        role=pipeline_pb2.CONNECTION_ROLE_LOCAL), timeout=5)
+    s.pipeline.StartFlow(pipeline_pb2.StartFlowRequest(flow_id="f1", connection_ids=["c1"]),
+                         timeout=10)
+    s.wait_frames("f1", 5)
+    os.kill(module.process.pid, signal.SIGTERM)
+    assert module.process.wait(timeout=6) == 0
+    assert ffmpeg_children(module.process.pid) == []
+
+
+def test_a_taken_port_exits_98(run_module) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        module = run_module(port=taken.getsockname()[1], wait_ready=False)
+        assert module.process.wait(timeout=20) == 98
+        assert "GRPC_PORT" in module.stderr()
+
+
+@pytest.mark.parametrize("value", ["", "http", "70000"])
+def test_a_bad_grpc_port_exits_2_naming_the_variable(value: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "GRPC_PORT"}
+    if value:
+        env["GRPC_PORT"] = value
+    done = subprocess.run([sys.executable, "module.py"], cwd=HELLO, env=env,
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert "GRPC_PORT" in done.stderr and "set GRPC_PORT" in done.stderr
+
+
+def test_token_guards_mediagrid_calls_but_not_health_or_reflection(run_module) -> None:  # type: ignore[no-untyped-def]
+    module = run_module(extra_env={"MEDIAGRID_TOKEN": "s3cret"})
+    anonymous, wrong = Stubs(module.address), Stubs(module.address, token="nope")
+    for stubs in (anonymous, wrong):
+        with pytest.raises(grpc.RpcError) as caught:
+            stubs.module.HealthCheck(module_pb2.HealthCheckRequest(), timeout=5,
+                                     metadata=stubs.md)
+        assert caught.value.code() is grpc.StatusCode.UNAUTHENTICATED
+        assert "MEDIAGRID_TOKEN" in caught.value.details()
+    good = Stubs(module.address, token="s3cret")
+    assert good.module.HealthCheck(module_pb2.HealthCheckRequest(), timeout=5,
+                                   metadata=good.md).status.state == module_pb2.MODULE_STATE_READY
+    reply = anonymous.health.Check(health_pb2.HealthCheckRequest(), timeout=5)
+    assert reply.status == health_pb2.HealthCheckResponse.SERVING
+    assert "mediagrid.v1.EntityService" in ProtoReflectionDescriptorDatabase(
+        anonymous.channel).get_services()
+
+
+def test_error_codes_over_the_wire(run_module) -> None:  # type: ignore[no-untyped-def]
+    s = Stubs(run_module().address)
+    cases = [
+        (s.entity.GetEntityStatus, entity_pb2.GetEntityStatusRequest(entity_id="ghost"),
+         grpc.StatusCode.NOT_FOUND),
+        (s.entity.CreateEntity, entity_pb2.CreateEntityRequest(
+            entity_type="testsrc", config={"size": "big"}), grpc.StatusCode.INVALID_ARGUMENT),
+        (s.entity.CreateEntity, entity_pb2.CreateEntityRequest(
+            entity_type="testsrc", media_type=common_pb2.MEDIA_TYPE_AUDIO),
+         grpc.StatusCode.FAILED_PRECONDITION),
+    ]
+    for method, request, code in cases:
+        with pytest.raises(grpc.RpcError) as caught:
+            method(request, timeout=5)
+        assert caught.value.code() is code, caught.value.details()
+    first = s.entity.CreateEntity(entity_pb2.CreateEntityRequest(
+        entity_type="null", request_id="same"), timeout=5)
+    again = s.entity.CreateEntity(entity_pb2.CreateEntityRequest(
+        entity_type="null", request_id="same"), timeout=5)
+    assert (first.created, again.created) == (True, False)
+    assert again.entity.sink.id == first.entity.sink.id

@@ -1,0 +1,199 @@
+"""The event reporter against a real grpc.aio EventService that fails on command.
+
+Backoff delays go through an injected sleep and a fixed random source, so they are exact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from mediagrid import sdk
+from mediagrid.sdk.reporter import metric_value
+from mediagrid.v1 import common_pb2, event_pb2
+from tests.sdk.event_server import EventServer
+from tests.support import free_port
+
+
+class FixedRandom:
+    """random() -> 0.5: the jitter factor is exactly 1."""
+
+    def random(self) -> float:
+        return 0.5
+
+
+class Sleeps:
+    """Records each backoff delay; runs `on_sleep` (e.g. restart the server) and yields."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+        self.on_sleep: Callable[[int], Awaitable[None]] | None = None
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(round(delay, 6))
+        if self.on_sleep is not None:
+            await self.on_sleep(len(self.delays))
+        await asyncio.sleep(0.01)
+
+
+@contextlib.asynccontextmanager
+async def running(**kw: Any) -> AsyncIterator[tuple[sdk.EventReporter, EventServer, Sleeps]]:
+    server = EventServer(free_port())
+    await server.start()
+    sleeps = Sleeps()
+    sender = sdk.GrpcReportSender(server.address, token=kw.pop("token", ""), timeout=2)
+    reporter = sdk.EventReporter(
+        "mod", "inst-1", sender=sender, sleep=sleeps,
+        backoff=sdk.Backoff(rng=FixedRandom()), **kw,  # type: ignore[arg-type]
+    )
+    task = asyncio.create_task(reporter.run())
+    try:
+        yield reporter, server, sleeps
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await sender.close()
+        await server.stop()
+
+
+def info(reporter: sdk.EventReporter, n: int) -> None:
+    for i in range(n):
+        reporter.event(event_pb2.EVENT_TYPE_INFO, f"report {i}")
+
+
+def test_each_report_is_sent_at_once_and_queued_ones_batched() -> None:
+    async def scenario() -> None:
+        async with running() as (reporter, server, _):
+            reporter.event(event_pb2.EVENT_TYPE_INFO, "alone")
+            assert await reporter.flush(5)
+            info(reporter, 5)  # made before the sender runs again: one batch
+            assert await reporter.flush(5)
+            reporter.metrics({"fps": metric_value(25.0)})
+            assert await reporter.flush(5)
+            assert server.recorder.calls == ["event", "batch", "metrics"]
+            assert server.recorder.sequences == [1, 2, 3, 4, 5, 6, 7]
+
+    asyncio.run(scenario())
+
+
+def test_failed_sends_are_retried_with_the_same_sequence_and_backoff() -> None:
+    async def scenario() -> None:
+        async with running() as (reporter, server, sleeps):
+            server.recorder.fail_next = 5
+            info(reporter, 1)
+            await asyncio.sleep(0)
+            info(reporter, 19)
+            assert await reporter.flush(10)
+            assert server.recorder.sequences == list(range(1, 21))  # exactly once, in order
+            assert sleeps.delays == [0.05, 0.1, 0.2, 0.4, 0.8]  # 50 ms x2 (no jitter here)
+            assert reporter.stats.failures == 5 and reporter.stats.dropped == 0
+            info(reporter, 1)
+            server.recorder.fail_next = 1
+            assert await reporter.flush(10)
+            assert sleeps.delays[-1] == 0.05  # a success resets the backoff
+
+    asyncio.run(scenario())
+
+
+def test_backoff_is_capped_and_jittered() -> None:
+    backoff = sdk.Backoff()
+    assert [round(sdk.Backoff(rng=FixedRandom()).next(), 6)] == [0.05]  # type: ignore[arg-type]
+    delays = [backoff.next() for _ in range(12)]
+    assert all(0.04 <= d <= 0.06 for d in delays[:1])
+    assert all(1.6 <= d <= 2.4 for d in delays[7:])  # capped at 2 s ± 20 %
+    assert len({round(d, 9) for d in delays[7:]}) > 1  # jittered
+
+
+def test_server_down_then_back_on_the_same_port_delivers_everything_once() -> None:
+    async def scenario() -> None:
+        async with running() as (reporter, server, sleeps):
+            await server.stop()
+
+            async def maybe_restart(attempt: int) -> None:
+                if attempt == 3:
+                    await server.start()
+
+            sleeps.on_sleep = maybe_restart
+            info(reporter, 30)
+            assert await reporter.flush(15)
+            assert server.recorder.sequences == list(range(1, 31))
+            assert sleeps.delays[:3] == [0.05, 0.1, 0.2]
+
+    asyncio.run(scenario())
+
+
+def test_buffer_drops_oldest_counts_and_warns_when_sending_resumes() -> None:
+    async def scenario() -> None:
+        async with running(capacity=5) as (reporter, server, sleeps):
+            await server.stop()
+            restart, failing = asyncio.Event(), asyncio.Event()
+
+            async def wait_for_restart(attempt: int) -> None:
+                if attempt >= 2:
+                    failing.set()
+                    await restart.wait()
+
+            sleeps.on_sleep = wait_for_restart
+            info(reporter, 1)
+            await failing.wait()  # the sender has failed twice and waits in its backoff
+            info(reporter, 11)
+            assert reporter.stats.dropped == 7 and reporter.queued == 5
+            await server.start()
+            restart.set()
+            assert await reporter.flush(15)
+            assert server.recorder.sequences == [8, 9, 10, 11, 12, 13]
+            warning = server.recorder.accepted[-1].event
+            assert warning.type == event_pb2.EVENT_TYPE_WARNING
+            assert warning.severity == event_pb2.EVENT_SEVERITY_WARNING
+            assert warning.details["dropped"] == "7"
+
+    asyncio.run(scenario())
+
+
+def test_standalone_keeps_the_newest_reports() -> None:
+    reporter = sdk.EventReporter("mod", "inst", capacity=3)
+    info(reporter, 10)
+    assert [r.header.sequence for r in reporter._queue] == [8, 9, 10]
+    assert reporter.stats.dropped == 7
+
+
+def test_token_is_sent_with_every_report() -> None:
+    async def scenario() -> None:
+        async with running(token="s3cret") as (reporter, server, _):
+            server.recorder.token = "s3cret"
+            info(reporter, 3)
+            assert await reporter.flush(5)
+            assert set(server.recorder.metadata_seen) == {"Bearer s3cret"}
+
+    asyncio.run(scenario())
+
+
+def test_ordering_rules_are_enforced_when_reports_are_made() -> None:
+    reporter = sdk.EventReporter("mod", "inst")
+    status = common_pb2.EntityStatus()
+    with pytest.raises(sdk.ReportOrderError, match="before ENTITY_CREATED"):
+        reporter.status("cam-1", status)
+    reporter.event(event_pb2.EVENT_TYPE_ENTITY_CREATED, entity_id="cam-1")
+    reporter.status("cam-1", status)
+    with pytest.raises(sdk.ReportOrderError, match="CONNECTION_CREATED of c1, c2"):
+        reporter.flow_started("f1", ["c1", "c2"])
+    reporter.event(event_pb2.EVENT_TYPE_CONNECTION_CREATED, entity_id="cam-1", connection_id="c1")
+    reporter.event(event_pb2.EVENT_TYPE_CONNECTION_CREATED, entity_id="cam-1", connection_id="c2")
+    reporter.flow_started("f1", ["c1", "c2"])
+    reporter.event(event_pb2.EVENT_TYPE_ENTITY_DESTROYED, entity_id="cam-1")
+    with pytest.raises(sdk.ReportOrderError, match="after ENTITY_DESTROYED"):
+        reporter.metrics({"fps": metric_value(1.0)}, entity_id="cam-1")
+    assert reporter.sequence == 6
+
+
+def test_timestamps_never_go_backwards() -> None:
+    times = iter([100.0, 99.0, 101.5, 50.0])
+    reporter = sdk.EventReporter("mod", "inst", clock=lambda: next(times))
+    info(reporter, 4)
+    stamps = [r.event.timestamp.ToNanoseconds() / 1e9 for r in reporter._queue]
+    assert stamps == [100.0, 100.0, 101.5, 101.5]
