@@ -9,6 +9,13 @@ import pytest
 from tests.camera import clients
 
 
+def _wait_for_a_client(camera, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while camera.status()["clients"] == 0:
+        assert time.monotonic() < deadline, "the client never connected"
+        time.sleep(0.05)
+
+
 def test_refuse_gets_connection_refused_until_cleared(fake_camera, tmp_path):
     camera = fake_camera(faults=["refuse"])
     refused = clients.record(camera.url, tmp_path / "r.mkv", seconds=1)
@@ -30,7 +37,8 @@ def test_stall_mid_stream_fires_the_client_timeout(fake_camera, tmp_path):
     camera = fake_camera(gop=5)
     started = time.monotonic()
     client = clients.start_recording(camera.url, tmp_path / "s.mkv", seconds=30, timeout_s=1)
-    time.sleep(1.5)
+    _wait_for_a_client(camera)
+    time.sleep(1)
     camera.inject("stall")
     recording = clients.finish(client, tmp_path / "s.mkv", started)
     assert "timed out" in recording.stderr.lower(), recording.stderr
@@ -57,9 +65,7 @@ def test_drop_on_command(fake_camera, tmp_path):
     camera = fake_camera(gop=5)
     started = time.monotonic()
     client = clients.start_recording(camera.url, tmp_path / "d.mkv", seconds=30)
-    deadline = time.monotonic() + 10
-    while camera.status()["clients"] == 0 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    _wait_for_a_client(camera)
     time.sleep(1)
     assert camera.drop() == 1
     recording = clients.finish(client, tmp_path / "d.mkv", started)
