@@ -164,6 +164,7 @@ class PipelineManager:
             self.links.require(connection_id, "connection_id")
         assert link is not None
         if link.state == pipeline_pb2.CONNECTION_STATE_ACTIVE:
+            self.link_failed(link, f"connection {connection_id!r} was removed while its flow ran")
             await self._stop_link(link)
         try:
             for entity in link.entities:

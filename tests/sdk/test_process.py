@@ -219,3 +219,48 @@ def test_error_codes_over_the_wire(run_module) -> None:  # type: ignore[no-untyp
         entity_type="null", request_id="same"), timeout=5)
     assert (first.created, again.created) == (True, False)
     assert again.entity.sink.id == first.entity.sink.id
+
+
+def test_reports_reach_the_orchestrator_in_order_with_the_token(run_module) -> None:  # type: ignore[no-untyped-def]
+    from mediagrid.sdk.testing import LoopThread
+    from mediagrid.v1 import event_pb2
+    from tests.sdk.event_server import EventServer
+    from tests.support import free_port
+
+    with LoopThread() as loop:
+        server = EventServer(free_port())
+        server.recorder.token = "tok"
+        loop.run(server.start())
+        try:
+            module = run_module(extra_env={"MEDIAGRID_ORCHESTRATOR_ADDRESS": server.address,
+                                           "MEDIAGRID_TOKEN": "tok",
+                                           "MEDIAGRID_MODULE_ID": "hello-7"})
+            s = Stubs(module.address, token="tok")
+            src, sink = s.create("testsrc"), s.create("null")
+            s.pipeline.ConnectEntities(pipeline_pb2.ConnectEntitiesRequest(
+                connection_id="c1", source_entity_id=src, target_entity_id=sink,
+                media_type=VIDEO, role=pipeline_pb2.CONNECTION_ROLE_LOCAL), timeout=5,
+                metadata=s.md)
+            s.pipeline.StartFlow(pipeline_pb2.StartFlowRequest(
+                flow_id="f1", connection_ids=["c1"]), timeout=10, metadata=s.md)
+            s.entity.DestroyEntity(entity_pb2.DestroyEntityRequest(entity_id=src), timeout=10,
+                                   metadata=s.md)
+            os.kill(module.process.pid, signal.SIGTERM)
+            assert module.process.wait(timeout=6) == 0  # flushes its reports before exiting
+        finally:
+            loop.run(server.stop())
+    accepted = server.recorder.accepted
+    assert [r.header.sequence for r in accepted] == list(range(1, len(accepted) + 1))
+    assert {r.header.module_id for r in accepted} == {"hello-7"}
+    events = [(r.event.type, r.event.source_entity_id) for r in accepted if r.HasField("event")]
+    T = event_pb2
+    assert events[0] == (T.EVENT_TYPE_ENTITY_CREATED, src)
+    kinds = [t for t, _ in events]
+    assert kinds.index(T.EVENT_TYPE_CONNECTION_CREATED) < kinds.index(T.EVENT_TYPE_FLOW_STARTED)
+    # Destroying a running source removes its connection: the flow turns ERROR first.
+    assert kinds.index(T.EVENT_TYPE_ERROR) < kinds.index(T.EVENT_TYPE_CONNECTION_REMOVED)
+    about_src = [i for i, r in enumerate(accepted)
+                 if src in (r.event.source_entity_id, r.status.entity_id, r.metrics.entity_id)]
+    assert accepted[about_src[-1]].event.type == T.EVENT_TYPE_ENTITY_DESTROYED
+    stamps = [getattr(r, r.WhichOneof("report")).timestamp.ToNanoseconds() for r in accepted]
+    assert stamps == sorted(stamps)
