@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import os
 import random
 import signal
@@ -52,11 +53,19 @@ def exit_status(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    with contextlib.suppress(Exception):
+def _die_with_parent() -> Callable[[], object] | None:
+    """A preexec_fn giving the child SIGKILL when its parent dies (Linux PR_SET_PDEATHSIG).
+    libc is loaded here, in the parent: the child, forked from a process with gRPC
+    threads, must only make the one C call, never import anything."""
+    if sys.platform != "linux":
+        return None
+    try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return functools.partial(prctl, 1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
 
 
 class ModuleProcess:
@@ -92,7 +101,7 @@ class ModuleProcess:
                 *command, cwd=self.manifest.cwd, env=self.environment(),
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE, start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                preexec_fn=_die_with_parent(),
             )
         except OSError as exc:
             raise StartError(f"cannot start {command[0]}: {exc.strerror or exc}; check "

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -184,3 +185,19 @@ def test_hello_example_runs_once() -> None:
     summary = json.loads(result.stdout)
     assert summary["state"] == "READY" and summary["entity_types"]
     assert not alive(summary["pid"])
+
+
+def test_module_dies_with_a_killed_runner(runners: list[subprocess.Popen[str]]) -> None:
+    proc = subprocess.Popen(cli(str(TINY), "--json"), stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    runners.append(proc)
+    assert proc.stdout is not None
+    pid = json.loads(proc.stdout.readline())["pid"]
+    proc.kill()  # no chance to run the shutdown ladder
+    proc.wait(10)
+    deadline = time.monotonic() + 10
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)
+        pytest.fail("the module outlived its runner (no parent-death signal)")
