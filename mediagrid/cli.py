@@ -20,9 +20,9 @@ EXIT_FAILURE = 1  # the work ran and failed (a module crashed, a check failed)
 EXIT_INVALID = 2  # bad input: usage, an invalid file, an unknown name
 EXIT_INTERRUPTED = 130  # stopped with Ctrl-C
 
-# (module path) of each subcommand, in the order `--help` lists them.
+# Module path of each command group, in the order `--help` lists them. Each module's
+# register() may add more than one command (mediagrid.manifest.command adds validate and module).
 COMMANDS: tuple[str, ...] = (
-    "mediagrid.sdk.commands",
     "mediagrid.manifest.command",
     "mediagrid.simulator.camera.command",
 )
@@ -55,13 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mediagrid {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for path in COMMANDS:
-        try:
-            module = importlib.import_module(path)
-        except ModuleNotFoundError as exc:
-            if exc.name and path.startswith(exc.name):
-                continue  # that part of the project is not built yet
-            raise
-        module.register(subparsers)
+        importlib.import_module(path).register(subparsers)
     return parser
 
 

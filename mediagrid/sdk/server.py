@@ -123,7 +123,7 @@ class ModuleServer:
         """Binds the port (PortInUse when taken), serves, and turns READY."""
         await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
         try:
-            self._port = self.server.add_insecure_port(self.settings.address)
+            self._port = self._bind()
         except RuntimeError as exc:
             raise PortInUse(
                 f"cannot bind {self.settings.address}: the port is in use (or the address is"
@@ -135,6 +135,18 @@ class ModuleServer:
             "module %s (instance %s) serving on %s", self.runtime.module_id,
             self.runtime.status.instance_id, self.settings.address,
         )
+
+    def _bind(self) -> int:
+        """Adds the listening port: TLS (mutual with a client CA) or plaintext (rule S-4)."""
+        tls = self.settings.tls
+        if tls is None:
+            return self.server.add_insecure_port(self.settings.address)
+        credentials = grpc.ssl_server_credentials(
+            [(tls.key, tls.cert)],
+            root_certificates=tls.client_ca,
+            require_client_auth=tls.client_ca is not None,
+        )
+        return self.server.add_secure_port(self.settings.address, credentials)
 
     def request_shutdown(self, grace: float = DEFAULT_GRACE, reason: str = "") -> bool:
         """Starts a graceful stop; False when one is already under way (idempotent)."""

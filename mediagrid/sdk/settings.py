@@ -5,11 +5,48 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from mediagrid.sdk.errors import ConfigurationError
 from mediagrid.sdk.limits import ID_PATTERN
 
 DEFAULT_BIND_HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """PEM files for serving TLS (rule S-4); a client CA makes it mutual TLS."""
+
+    cert: bytes
+    key: bytes
+    client_ca: bytes | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> TlsFiles | None:
+        names = ("MEDIAGRID_TLS_CERT_FILE", "MEDIAGRID_TLS_KEY_FILE", "MEDIAGRID_TLS_CLIENT_CA_FILE")
+        cert, key, ca = (env.get(name, "").strip() for name in names)
+        if not (cert or key or ca):
+            return None
+        if not (cert and key):
+            missing = names[0] if not cert else names[1]
+            raise ConfigurationError(
+                f"{missing} is not set: TLS needs both MEDIAGRID_TLS_CERT_FILE and"
+                " MEDIAGRID_TLS_KEY_FILE (PEM files); set both, or neither for plaintext"
+            )
+        return cls(
+            cert=_read_pem(names[0], cert),
+            key=_read_pem(names[1], key),
+            client_ca=_read_pem(names[2], ca) if ca else None,
+        )
+
+
+def _read_pem(variable: str, path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"{variable}={path!r} cannot be read ({exc.strerror}): point it at a readable PEM file"
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -19,6 +56,7 @@ class Settings:
     module_id: str = ""
     orchestrator_address: str = ""
     token: str = ""
+    tls: TlsFiles | None = None
 
     @property
     def address(self) -> str:
@@ -58,4 +96,5 @@ class Settings:
         return cls(
             port=int(raw_port), bind_host=bind_host, module_id=module_id,
             orchestrator_address=orchestrator, token=env.get("MEDIAGRID_TOKEN", ""),
+            tls=TlsFiles.from_env(env),
         )
