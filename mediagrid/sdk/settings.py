@@ -23,7 +23,9 @@ class TlsFiles:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TlsFiles | None:
-        names = ("MEDIAGRID_TLS_CERT_FILE", "MEDIAGRID_TLS_KEY_FILE", "MEDIAGRID_TLS_CLIENT_CA_FILE")
+        names = (
+            "MEDIAGRID_TLS_CERT_FILE", "MEDIAGRID_TLS_KEY_FILE", "MEDIAGRID_TLS_CLIENT_CA_FILE"
+        )
         cert, key, ca = (env.get(name, "").strip() for name in names)
         if not (cert or key or ca):
             return None
