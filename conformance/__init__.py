@@ -1,1 +1,1 @@
-"""The conformance suite: checks a module, in any language, rule by rule against docs/contract.md."""
+"""The conformance suite: checks a module, in any language, against docs/contract.md's rules."""

@@ -15,7 +15,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_ROOT = ROOT / "proto"
 PACKAGE_DIR = Path("mediagrid") / "v1"
-INIT = '"""Generated protobuf and gRPC stubs of the mediagrid.v1 contract. Do not edit: `tox -e proto`."""\n'
+INIT = (
+    '"""Generated protobuf and gRPC stubs of the mediagrid.v1 contract.'
+    ' Do not edit: `tox -e proto`."""\n'
+)
 
 
 def generate(out_root: Path) -> list[Path]:
@@ -57,7 +60,9 @@ def drift(committed_root: Path) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         fresh = {p.name: p for p in generate(Path(tmp))}
         have = {p.name: p for p in (committed_root / PACKAGE_DIR).glob("*.py*")}
-        differ = [n for n in fresh if n not in have or not filecmp.cmp(fresh[n], have[n], shallow=False)]
+        differ = [
+            n for n in fresh if n not in have or not filecmp.cmp(fresh[n], have[n], shallow=False)
+        ]
         extra = [n for n in have if n not in fresh]
         return sorted(differ + extra)
 

@@ -65,7 +65,9 @@ def test_every_service_of_the_contract_is_generated() -> None:
             {"ConnectEntities", "DisconnectEntities", "StartFlow", "StopFlow", "GetFlowStatus",
              "AdjustQuality"},
         ),
-        "EventService": (event_pb2, {"ReportEvent", "ReportStatus", "ReportMetrics", "ReportBatch"}),
+        "EventService": (
+            event_pb2, {"ReportEvent", "ReportStatus", "ReportMetrics", "ReportBatch"}
+        ),
         "ConfigurableModuleService": (config_pb2, {"GetConfigSchema", "ApplyConfig", "GetConfig"}),
         "OrchestratorService": (
             orchestrator_pb2,

@@ -1,0 +1,28 @@
+"""The distribution installs one top-level package, mediagrid, with the mapped folders inside."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from tests.support import ROOT
+
+
+def test_wheel_maps_top_level_folders_into_mediagrid(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "--quiet", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    (wheel,) = tmp_path.glob("mediagrid-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    top_level = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert top_level == {"mediagrid"}, f"bare top-level packages installed: {top_level}"
+    for package in ("reference", "simulator", "conformance", "v1", "sdk", "manifest"):
+        assert f"mediagrid/{package}/__init__.py" in names, package
+    assert "mediagrid/v1/module_pb2.py" in names
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "mediagrid = mediagrid.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
