@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import os
+import selectors
 import sys
 import textwrap
 from typing import Any, TextIO
@@ -57,6 +58,8 @@ async def execute(server: CameraServer, line: str, stop: asyncio.Event) -> dict[
 
 async def serve_stdin(server: CameraServer, stop: asyncio.Event, out: TextIO) -> None:
     """Reads commands from stdin until it ends (then the camera keeps serving)."""
+    if not _pollable(sys.stdin):
+        return  # /dev/null or a regular file (`mediagrid camera &` in a script): no control
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     try:
@@ -72,3 +75,19 @@ async def serve_stdin(server: CameraServer, stop: asyncio.Event, out: TextIO) ->
         transport.close()
         with contextlib.suppress(OSError, ValueError):
             os.set_blocking(sys.stdin.fileno(), True)
+
+
+def _pollable(stream: TextIO) -> bool:
+    """True when the event loop can watch `stream`. /dev/null passes connect_read_pipe's own
+    check (a character device) but epoll refuses it later, in a callback that prints a
+    traceback; asking a selector first keeps that out of the camera's output."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return False
+    with selectors.DefaultSelector() as selector:
+        try:
+            selector.register(fd, selectors.EVENT_READ)
+        except (OSError, ValueError):
+            return False
+    return True

@@ -32,7 +32,7 @@ def test_bad_flags_exit_2_naming_the_flag(flags, named):
     assert named in result.stderr
 
 
-def test_prints_the_url_and_stops_on_ctrl_c(free_port):
+def test_prints_the_url_and_stops_on_ctrl_c_without_a_traceback(free_port):
     process = subprocess.Popen([*CAMERA, "--port", str(free_port), "--size", "320x240"],
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
@@ -44,6 +44,8 @@ def test_prints_the_url_and_stops_on_ctrl_c(free_port):
         assert clients.options_round_trip(free_port)[1].startswith("RTSP/1.0 200")
         process.send_signal(signal.SIGINT)
         assert process.wait(10) == 0
+        assert process.stderr is not None
+        assert "Traceback" not in process.stderr.read()  # stdin is /dev/null: no control
     finally:
         if process.poll() is None:
             process.kill()
