@@ -160,18 +160,24 @@ class Producer:
 
     async def _wait_sdp(self, path: Path) -> str:
         want = len(self.config.kinds)
-        async with asyncio.timeout(SDP_TIMEOUT):
-            while True:
-                if self._process is None or self._process.returncode is not None:
-                    await asyncio.sleep(0.1)  # let the drain task read the last lines
-                    raise ProducerError(
-                        f"camera {self.config.name!r}: ffmpeg exited before writing its SDP: "
-                        + " | ".join(self.stderr_tail)
-                    )
-                text = _read_complete_sdp(path, want)
-                if text is not None:
-                    return text
-                await asyncio.sleep(0.02)
+        try:
+            async with asyncio.timeout(SDP_TIMEOUT):
+                while True:
+                    if self._process is None or self._process.returncode is not None:
+                        await asyncio.sleep(0.1)  # let the drain task read the last lines
+                        raise ProducerError(
+                            f"camera {self.config.name!r}: ffmpeg exited before writing its "
+                            "SDP: " + " | ".join(self.stderr_tail)
+                        )
+                    text = _read_complete_sdp(path, want)
+                    if text is not None:
+                        return text
+                    await asyncio.sleep(0.02)
+        except TimeoutError:
+            raise ProducerError(
+                f"camera {self.config.name!r}: ffmpeg wrote no SDP within {SDP_TIMEOUT:g} s: "
+                + " | ".join(self.stderr_tail)
+            ) from None
 
     async def _drain(self, process: asyncio.subprocess.Process) -> None:
         assert process.stderr is not None

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mediagrid.simulator.camera import sdp
-from mediagrid.simulator.camera.producer import Producer
+from mediagrid.simulator.camera.producer import Producer, ProducerError
 from mediagrid.simulator.camera.rtsp import (
     PUBLIC_METHODS,
     Request,
@@ -31,6 +32,8 @@ from mediagrid.simulator.camera.rtsp import (
 
 if TYPE_CHECKING:
     from mediagrid.simulator.camera.server import CameraServer
+
+log = logging.getLogger(__name__)
 
 WRITE_BUFFER_LIMIT = 2 * 1024 * 1024  # bytes queued for a slow client before packets drop
 SESSION_TIMEOUT = 60
@@ -110,6 +113,9 @@ class Connection:
                     response = Response(exc.status)
                     if exc.status == 401:
                         response.headers["WWW-Authenticate"] = self.server.auth_challenge()
+                except ProducerError as exc:  # ffmpeg would not start (a bad --vf, say)
+                    log.error("mediagrid camera: %s", exc)
+                    response = Response(503)
                 await self.server.hold()
                 await self._send(response, request.cseq)
                 if after is not None:

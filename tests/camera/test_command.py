@@ -59,3 +59,13 @@ def test_control_channel_reports_bad_commands(fake_camera):
         with pytest.raises(CameraProcessError, match="refused"):
             camera.command(line)
     assert camera.command("help")["help"].startswith("inject")
+
+
+def test_an_ffmpeg_that_will_not_start_gets_503_and_one_clear_line(fake_camera):
+    camera = fake_camera(video_filters=["nosuchfilter"])
+    result = clients.probe(camera.url)
+    assert result.returncode != 0
+    assert "503" in result.stderr
+    assert "No such filter: 'nosuchfilter'" in camera.stderr()
+    assert "Traceback" not in camera.stderr()
+    assert camera.command("status")["listening"] is True  # still serving
