@@ -75,6 +75,18 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _host(text: str) -> str:
+    import socket
+
+    try:
+        socket.gethostbyname(text)  # the server listens on IPv4 only
+    except (OSError, UnicodeError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an IPv4 address or a name this machine resolves: "
+            "write e.g. 127.0.0.1, or 0.0.0.0 for every interface") from None
+    return text
+
+
 def register(subparsers: Any) -> None:
     from mediagrid.simulator.camera.faults import FAULT_HELP
 
@@ -87,7 +99,7 @@ def register(subparsers: Any) -> None:
     )
     add = parser.add_argument
     add("--port", type=_port, default=8554, help="RTSP port (default 8554; 0: any free port)")
-    add("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    add("--host", type=_host, default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     add("--path", action="append", dest="paths", metavar="NAME",
         help="camera path, repeatable: each is rtsp://HOST:PORT/NAME (default: camera)")
     add("--size", type=_size, default=(1280, 720), metavar="WxH", help="default 1280x720")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import random
 import socket
 from dataclasses import dataclass, field
@@ -101,9 +102,12 @@ class CameraServer:
             sock.bind((self.config.host, self.port))
         except OSError as exc:
             sock.close()
+            fix = ("choose another --port, or --port 0 to let the OS pick one"
+                   if exc.errno in (errno.EADDRINUSE, errno.EACCES)
+                   else "choose a --host this machine has, like 127.0.0.1 or 0.0.0.0")
             raise OSError(
                 exc.errno, f"cannot listen on {self.config.host}:{self.port} ({exc.strerror}): "
-                "choose another --port, or --port 0 to let the OS pick one"
+                + fix
             ) from exc
         self.port = sock.getsockname()[1]
         self._server = await asyncio.start_server(self._accept, sock=sock)
