@@ -70,6 +70,8 @@ def test_drop_on_command(fake_camera, tmp_path):
     assert camera.drop() == 1
     recording = clients.finish(client, tmp_path / "d.mkv", started)
     assert recording.frames() > 0, recording.stderr
+    info = clients.support.ffprobe_json(recording.path)
+    assert float(info["format"]["duration"]) < 10  # ended at the drop, not after the 30 s
 
 
 def test_slow_delays_every_response(fake_camera):

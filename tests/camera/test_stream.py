@@ -52,7 +52,13 @@ def test_two_clients_read_at_once(fake_camera, tmp_path):
 
 
 def test_timecode_and_extra_filters_reach_the_encoder(fake_camera, tmp_path):
-    camera = fake_camera(timecode=True, video_filters=["hflip"], audio="none")
+    # scale is visible in the stream; drawtext (the time code) in the encoder's command line
+    camera = fake_camera(timecode=True, video_filters=["scale=160:120"], audio="none",
+                         always_on=True)
+    with open(f"/proc/{camera.status()['producers']['camera']['pid']}/cmdline", "rb") as f:
+        assert b"drawtext" in f.read()
     recording = clients.record(camera.url, tmp_path / "tc.mkv", seconds=1)
     assert recording.returncode == 0, recording.stderr
     assert recording.frames() > 0
+    video = clients.support.ffprobe_json(recording.path)["streams"][0]
+    assert (video["width"], video["height"]) == (160, 120)  # the camera itself is 320x240
