@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 class Backoff:
     """initial, initial*factor, ... capped at `cap`, each scaled by 1 ± jitter (uniform).
 
-    The contract's report retry is Backoff(0.05, 2.0, 2.0, 0.2) (rule E-4).
+    The contract's report retry is Backoff(0.05, 2.0, 2.0, 0.2) (rule E-3).
     """
 
     initial: float = 0.05

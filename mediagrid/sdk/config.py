@@ -9,7 +9,7 @@ import jsonschema
 
 from mediagrid.sdk import limits
 from mediagrid.sdk.errors import Aborted, InvalidArgument
-from mediagrid.sdk.types import SECRET, describe_schema_error
+from mediagrid.sdk.types import describe_schema_error, redact
 
 if TYPE_CHECKING:
     from mediagrid.sdk.module import Module
@@ -28,9 +28,7 @@ class ModuleConfig:
         return json.dumps(self.schema, indent=2, sort_keys=True)
 
     def redacted(self) -> dict[str, str]:
-        props = self.schema.get("properties", {})
-        secret = {k for k, v in props.items() if isinstance(v, dict) and v.get("writeOnly")}
-        return {k: (SECRET if k in secret else v) for k, v in self.values.items()}
+        return redact(self.values, self.schema)
 
     async def apply(
         self, changes: dict[str, str], *, replace: bool, validate_only: bool, expected: int
@@ -42,6 +40,7 @@ class ModuleConfig:
                 f" {self.revision}: read it again with GetConfig and retry"
             )
         new = dict(changes) if replace else {**self.values, **changes}
+        limits.check_config_map("config (merged with the config in force)", new)
         errors = sorted(self._validator.iter_errors(new), key=lambda e: list(e.path))
         if errors:
             raise InvalidArgument(describe_schema_error(errors[0], "config"))

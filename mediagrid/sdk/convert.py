@@ -10,7 +10,7 @@ from mediagrid.sdk.types import EntityKind, MediaType
 from mediagrid.v1 import common_pb2, entity_pb2, pipeline_pb2
 
 if TYPE_CHECKING:
-    from mediagrid.sdk.pipeline import Flow
+    from mediagrid.sdk.flows import Flow
 
 
 def _ts(out: object, seconds: float) -> None:

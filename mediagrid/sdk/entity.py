@@ -117,6 +117,8 @@ class Link(_Scoped):
         self.metrics = LinkMetrics()
         self.flow_id = ""
         self.request_key = b""
+        self.moving_at = 0.0
+        """When media was last measured moving on this link (module clock); 0: not yet."""
 
     @property
     def entities(self) -> list[Entity]:
@@ -129,19 +131,28 @@ class Link(_Scoped):
 
     def update_metrics(self, **values: Any) -> None:
         """Sets measured values (frames, fps, bitrate_bps, latency_ms, dropped_frames,
-        restarts, bytes_written) and reports them as a Metrics sample."""
-        for key, value in values.items():
+        restarts, bytes_written) and reports them as a Metrics sample. More frames than
+        before (or, without frames, a non-zero fps or bitrate) is media measured moving: it
+        is what turns the flow ACTIVE and keeps it so (rule P-11)."""
+        for key in values:
             if not hasattr(self.metrics, key):
                 raise TypeError(f"unknown link metric {key!r}: use one of {vars(self.metrics)}")
+        if "frames" in values:
+            moving = values["frames"] > self.metrics.frames
+        else:
+            moving = values.get("fps", 0) > 0 or values.get("bitrate_bps", 0) > 0
+        for key, value in values.items():
             setattr(self.metrics, key, value)
         self._runtime.reporter.metrics(
             {k: metric_value(v) for k, v in values.items()},
             entity_id=self.reporting_entity.id, flow_id=self.flow_id, connection_id=self.id,
         )
+        if moving:
+            self._runtime.flows.link_moving(self)
 
     def fail(self, message: str) -> None:
         """Marks this link (and its flow) ERROR and reports an ERROR event."""
-        self._runtime.pipeline.link_failed(self, message)
+        self._runtime.flows.link_failed(self, message)
 
     def _task_failed(self, exc: BaseException) -> None:
         self.fail(f"{type(exc).__name__}: {exc}")
@@ -223,7 +234,10 @@ class Entity(_Scoped):
         self._runtime.entities.set_status(self, health=health, message=message)
 
     def fail(self, message: str) -> None:
-        """Moves the entity to ERROR and reports it."""
+        """Moves the entity to ERROR and reports it (ignored once it is destroyed: nothing
+        about an entity follows its ENTITY_DESTROYED, rule E-7)."""
+        if self.state is EntityState.DESTROYED:
+            return
         self._runtime.entities.set_status(
             self, state=EntityState.ERROR, health=Health.UNHEALTHY, message=message
         )

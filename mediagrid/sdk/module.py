@@ -56,8 +56,11 @@ class Module:
         self.startup_hooks: list[Hook] = []
         self.shutdown_hooks: list[Hook] = []
         self.config_hooks: list[ConfigHook] = []
+        self._sealed = False
         for entity_type in entity_types:
             self.declare(entity_type)
+        self._sealed = manifest_path is not None
+        """Read from a module.yaml: no other types may be offered (rule H-12)."""
 
     @classmethod
     def from_manifest(cls, path: str | Path) -> Module:
@@ -96,6 +99,11 @@ class Module:
     def declare(self, entity_type: EntityType) -> None:
         if entity_type.type in self.entity_types:
             raise ValueError(f"entity type {entity_type.type!r} is declared twice")
+        if self._sealed:
+            raise ValueError(
+                f"entity type {entity_type.type!r} is not in {self.manifest_path}: a module"
+                " offers only the types its module.yaml declares; add it there"
+            )
         self.entity_types[entity_type.type] = entity_type
 
     def entity(self, entity_type: str | EntityType) -> Callable[[E], E]:

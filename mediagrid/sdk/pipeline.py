@@ -1,51 +1,41 @@
-"""Connections and flows inside one module (rules P-1..P-9), generic over entity types."""
+"""Connections inside one module (rules P-1..P-7, P-14), generic over entity types.
+
+Flows over these connections live in `mediagrid.sdk.flows`.
+"""
 
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mediagrid.sdk import limits
-from mediagrid.sdk.entity import Endpoint, Entity, EntityState, Link, Role
-from mediagrid.sdk.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from mediagrid.sdk.entity import Endpoint, Entity, Link, Role
+from mediagrid.sdk.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from mediagrid.sdk.store import Registry
-from mediagrid.sdk.types import EntityKind, Health, MediaType
+from mediagrid.sdk.types import EntityKind, MediaType
 from mediagrid.v1 import common_pb2, event_pb2, pipeline_pb2
 
 if TYPE_CHECKING:
     from mediagrid.sdk.runtime import ModuleRuntime
 
 DEFAULT_TRANSPORT = "mpegts-udp"
-STOPPED = pipeline_pb2.FLOW_STATE_STOPPED
 
 
-@dataclass
-class Flow:
-    id: str
-    name: str
-    connection_ids: tuple[str, ...]
-    created_at: float
-    state: int = pipeline_pb2.FLOW_STATE_INITIALIZING
-    health: Health = Health.HEALTHY
-    error_message: str = ""
-    started_at: float = 0.0
-    links: list[Link] = field(default_factory=list)
-
-
-def free_udp_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+def udp_endpoint(host: str) -> Endpoint:
+    """A free UDP port on `host` as the URL a source sends MPEG-TS to (IPv6 in brackets)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
         sock.bind((host, 0))
-        return sock.getsockname()[1]
+        port = sock.getsockname()[1]
+    url_host = f"[{host}]" if family == socket.AF_INET6 else host
+    return Endpoint(f"udp://{url_host}:{port}?pkt_size=1316", DEFAULT_TRANSPORT)
 
 
 class PipelineManager:
     def __init__(self, runtime: ModuleRuntime) -> None:
         self.rt = runtime
         self.links: Registry[Link] = Registry("connection", runtime.status.instance_id)
-        self.flows: dict[str, Flow] = {}
 
-    # -- connections ------------------------------------------------------------------------
     async def connect(self, req: pipeline_pb2.ConnectEntitiesRequest) -> Link:
         rt = self.rt
         rt.require_ready()
@@ -57,8 +47,7 @@ class PipelineManager:
             )
         media_type = MediaType(req.media_type)
         key = req.SerializeToString(deterministic=True)
-        async with rt.lock:
-            rt.require_ready()
+        async with rt.mutation():
             existing = self.links.get(req.connection_id)
             if existing is not None:
                 if existing.request_key == key:
@@ -67,43 +56,18 @@ class PipelineManager:
                     f"connection_id {req.connection_id!r} exists with different arguments:"
                     " disconnect it first or use a new connection_id"
                 )
-            source = target = None
-            if role in (Role.LOCAL, Role.SOURCE):
-                source = self._end(req.source_entity_id, "source_entity_id", media_type, "source")
-            if role in (Role.LOCAL, Role.TARGET):
-                target = self._end(req.target_entity_id, "target_entity_id", media_type, "target")
-            if source is not None and source is target:
-                raise InvalidArgument("source_entity_id and target_entity_id are the same entity")
-            endpoint: Endpoint | None = None
-            transport = "local"
-            if role is Role.TARGET:
-                assert target is not None
-                transport = req.transport_protocol or DEFAULT_TRANSPORT
-                self._check_transport(target, transport)
-                port = free_udp_port(rt.bind_host)
-                endpoint = Endpoint(f"udp://{rt.bind_host}:{port}?pkt_size=1316", transport)
-            elif role is Role.SOURCE:
-                assert source is not None
-                if not req.endpoint.url:
-                    raise InvalidArgument(
-                        "endpoint.url is required for role SOURCE: pass the endpoint the"
-                        " target's module returned from its TARGET call"
-                    )
-                transport = req.endpoint.transport or DEFAULT_TRANSPORT
-                self._check_transport(source, transport)
-                endpoint = Endpoint(req.endpoint.url, transport, req.endpoint.format)
-            link = Link(
-                rt, id=req.connection_id, role=role, media_type=media_type, source=source,
-                target=target, source_entity_id=req.source_entity_id,
-                target_entity_id=req.target_entity_id, endpoint=endpoint,
-                quality=common_pb2.QualityProfile(), transport=transport,
-                source_module_id=req.source_module_id or (rt.module_id if source else ""),
-                target_module_id=req.target_module_id or (rt.module_id if target else ""),
-            )
-            link.quality.CopyFrom(req.quality)
+            link = self._new_link(req, role, media_type)
             link.request_key = key
-            for entity in link.entities:
-                await entity.connect(link)
+            connected: list[Entity] = []
+            try:
+                for entity in link.entities:
+                    await entity.connect(link)
+                    connected.append(entity)
+            except BaseException:
+                for entity in reversed(connected):  # undo the ends that did connect
+                    await entity.disconnect(link)
+                await link._cancel_tasks()
+                raise
             for entity in link.entities:
                 entity.links[link.id] = link
             rt.reporter.event(
@@ -113,6 +77,49 @@ class PipelineManager:
             )
             self.links.add(link.id, link)
             return link
+
+    def _new_link(
+        self, req: pipeline_pb2.ConnectEntitiesRequest, role: Role, media_type: MediaType
+    ) -> Link:
+        """Checks both ends (P-1..P-4) and builds the link with its endpoint."""
+        rt = self.rt
+        source = target = None
+        if role in (Role.LOCAL, Role.SOURCE):
+            source = self._end(req.source_entity_id, "source_entity_id", media_type, "source")
+        if role in (Role.LOCAL, Role.TARGET):
+            target = self._end(req.target_entity_id, "target_entity_id", media_type, "target")
+        if source is not None and source is target:
+            raise InvalidArgument("source_entity_id and target_entity_id are the same entity")
+        endpoint: Endpoint | None = None
+        transport = "local"
+        if role is Role.TARGET:
+            assert target is not None
+            transport = req.transport_protocol or DEFAULT_TRANSPORT
+            _check_transport(target, transport)
+            endpoint = udp_endpoint(rt.bind_host)
+            endpoint.transport = transport
+        elif role is Role.SOURCE:
+            assert source is not None
+            if not req.endpoint.url:
+                raise InvalidArgument(
+                    "endpoint.url is required for role SOURCE: pass the endpoint the"
+                    " target's module returned from its TARGET call"
+                )
+            transport = req.endpoint.transport or DEFAULT_TRANSPORT
+            _check_transport(source, transport)
+            endpoint = Endpoint(req.endpoint.url, transport, req.endpoint.format)
+        if target is not None:
+            _check_codec(target, req.quality, media_type, source)
+        link = Link(
+            rt, id=req.connection_id, role=role, media_type=media_type, source=source,
+            target=target, source_entity_id=req.source_entity_id,
+            target_entity_id=req.target_entity_id, endpoint=endpoint,
+            quality=common_pb2.QualityProfile(), transport=transport,
+            source_module_id=req.source_module_id or (rt.module_id if source else ""),
+            target_module_id=req.target_module_id or (rt.module_id if target else ""),
+        )
+        link.quality.CopyFrom(req.quality)
+        return link
 
     @staticmethod
     def _role(value: int) -> Role:
@@ -141,31 +148,21 @@ class PipelineManager:
             )
         return entity
 
-    @staticmethod
-    def _check_transport(entity: Entity, transport: str) -> None:
-        offered = entity.entity_type.protocols
-        if offered and transport not in offered:
-            raise FailedPrecondition(
-                f"entity {entity.id!r} ({entity.entity_type.type}) does not speak transport"
-                f" {transport!r}: it speaks {', '.join(offered)}"
-            )
-
     async def disconnect(self, connection_id: str) -> bool:
         self.rt.require_ready()
         limits.check_id("connection_id", connection_id)
-        async with self.rt.lock:
+        async with self.rt.mutation():
             return await self.disconnect_locked(connection_id)
 
     async def disconnect_locked(self, connection_id: str) -> bool:
-        link = self.links.get(connection_id)
+        link = self.links.removable(connection_id, "connection_id")
         if link is None:
-            if self.links.existed(connection_id):
-                return False
-            self.links.require(connection_id, "connection_id")
-        assert link is not None
-        if link.state == pipeline_pb2.CONNECTION_STATE_ACTIVE:
-            self.link_failed(link, f"connection {connection_id!r} was removed while its flow ran")
-            await self._stop_link(link)
+            return False
+        if link.flow_id:  # a running flow loses this connection: it turns ERROR (rule P-14)
+            self.rt.flows.connection_lost(
+                link, f"connection {connection_id!r} was removed while flow {link.flow_id!r} ran"
+            )
+            await self.rt.flows.stop_link(link)
         try:
             for entity in link.entities:
                 await entity.disconnect(link)
@@ -180,159 +177,41 @@ class PipelineManager:
             )
         return True
 
-    # -- flows ------------------------------------------------------------------------------
-    async def start_flow(self, flow_id: str, name: str, connection_ids: list[str]) -> Flow:
-        rt = self.rt
-        rt.require_ready()
-        limits.check_id("flow_id", flow_id)
-        limits.check_name("name", name)
-        if not connection_ids:
-            raise InvalidArgument(
-                "connection_ids is empty: list the flow's connections this module serves"
-            )
-        for n, cid in enumerate(connection_ids):
-            limits.check_id(f"connection_ids[{n}]", cid)
-        async with rt.lock:
-            rt.require_ready()
-            flow = self.flows.get(flow_id)
-            if flow is not None:
-                if flow.state == STOPPED:
-                    raise FailedPrecondition(
-                        f"flow {flow_id!r} was stopped and flow ids are not reused:"
-                        " start the connections under a new flow_id"
-                    )
-                if flow.connection_ids == tuple(connection_ids):
-                    return flow
-                raise AlreadyExists(f"flow {flow_id!r} runs other connections: use a new flow_id")
-            links = [self.links.require(c, f"connection_ids[{n}]")
-                     for n, c in enumerate(connection_ids)]
-            for link in links:
-                if link.flow_id:
-                    raise FailedPrecondition(
-                        f"connection {link.id!r} already runs in flow {link.flow_id!r}:"
-                        " stop that flow first"
-                    )
-            flow = Flow(flow_id, name or flow_id, tuple(connection_ids), rt.clock(), links=links)
-            started: list[Link] = []
-            try:
-                for link in reversed(links):  # downstream first: listeners before senders
-                    link.flow_id = flow_id
-                    started.append(link)
-                    for entity in link.entities:
-                        await entity.start(link)
-                    if link.state != pipeline_pb2.CONNECTION_STATE_ERROR:
-                        link.state = pipeline_pb2.CONNECTION_STATE_ACTIVE
-            except BaseException:
-                for link in reversed(started):
-                    await self._stop_link(link)
-                raise
-            self.flows[flow_id] = flow
-            flow.started_at = rt.clock()
-            failed = [k for k in links if k.state == pipeline_pb2.CONNECTION_STATE_ERROR]
-            if failed:
-                flow.state, flow.health = pipeline_pb2.FLOW_STATE_ERROR, Health.UNHEALTHY
-                flow.error_message = failed[0].error_message
-            else:
-                flow.state = pipeline_pb2.FLOW_STATE_ACTIVE
-            rt.reporter.flow_started(flow_id, connection_ids, f"flow {flow.name} started")
-            for link in links:
-                for entity in link.entities:
-                    self._refresh_entity(entity)
-            return flow
-
-    def get_flow(self, flow_id: str) -> Flow:
-        limits.check_id("flow_id", flow_id)
-        flow = self.flows.get(flow_id)
-        if flow is None:
-            raise NotFound(f"flow_id: flow {flow_id!r} does not exist in this module instance")
-        return flow
-
-    async def stop_flow(self, flow_id: str) -> tuple[Flow, bool]:
-        self.rt.require_ready()
-        async with self.rt.lock:
-            return await self.stop_flow_locked(flow_id)
-
-    async def stop_flow_locked(self, flow_id: str) -> tuple[Flow, bool]:
-        flow = self.get_flow(flow_id)
-        if flow.state == STOPPED:
-            return flow, False
-        for link in flow.links:
-            if link.flow_id == flow_id:
-                await self._stop_link(link)
-        flow.state = STOPPED
-        self.rt.reporter.event(
-            event_pb2.EVENT_TYPE_FLOW_STOPPED, f"flow {flow.name} stopped", flow_id=flow_id
-        )
-        return flow, True
-
-    async def _stop_link(self, link: Link) -> None:
-        try:
-            for entity in reversed(link.entities):  # source first
-                await entity.stop(link)
-        finally:
-            await link._cancel_tasks()
-            link.flow_id = ""
-            if link.state != pipeline_pb2.CONNECTION_STATE_CLOSED:
-                link.state = pipeline_pb2.CONNECTION_STATE_STOPPED
-            for entity in link.entities:
-                self._refresh_entity(entity)
-
-    def _refresh_entity(self, entity: Entity) -> None:
-        if entity.state in (EntityState.ERROR, EntityState.DESTROYED):
-            return
-        active = any(k.state == pipeline_pb2.CONNECTION_STATE_ACTIVE for k in entity.links.values())
-        self.rt.entities.set_status(
-            entity, state=EntityState.ACTIVE if active else EntityState.CONFIGURED
-        )
-
-    async def adjust_quality(
-        self, flow_id: str, connection_id: str, quality: common_pb2.QualityProfile
-    ) -> list[Link]:
-        self.rt.require_ready()
-        async with self.rt.lock:
-            flow = self.get_flow(flow_id)
-            if flow.state == STOPPED:
-                raise FailedPrecondition(f"flow {flow_id!r} is stopped: start a flow first")
-            links = [k for k in flow.links if not connection_id or k.id == connection_id]
-            if not links:
-                raise NotFound(f"connection_id: {connection_id!r} is not in flow {flow_id!r}")
-            for link in links:
-                await (link.source or link.reporting_entity).adjust_quality(link, quality)
-                _merge_quality(link.quality, quality)
-                self.rt.reporter.event(
-                    event_pb2.EVENT_TYPE_QUALITY_CHANGED, "quality changed",
-                    entity_id=link.reporting_entity.id, connection_id=link.id, flow_id=flow_id,
-                )
-            return links
-
-    def link_failed(self, link: Link, message: str) -> None:
-        link.state = pipeline_pb2.CONNECTION_STATE_ERROR
-        link.health, link.error_message = Health.UNHEALTHY, message
-        flow = self.flows.get(link.flow_id)
-        if flow is not None and flow.state != STOPPED:
-            flow.state, flow.health, flow.error_message = (
-                pipeline_pb2.FLOW_STATE_ERROR, Health.UNHEALTHY, message,
-            )
-        entity_id = link.reporting_entity.id
-        if self.rt.reporter.known_entity(entity_id):
-            self.rt.reporter.event(
-                event_pb2.EVENT_TYPE_ERROR, message, entity_id=entity_id,
-                connection_id=link.id, flow_id=link.flow_id,
-            )
-
-    async def stop_all(self) -> None:
-        for flow in list(self.flows.values()):
-            if flow.state != STOPPED:
-                await self.stop_flow_locked(flow.id)
+    async def disconnect_all(self) -> None:
         for link in list(self.links.values()):
             await self.disconnect_locked(link.id)
 
 
-def _merge_quality(into: common_pb2.QualityProfile, new: common_pb2.QualityProfile) -> None:
-    if new.resolution.width:
-        into.resolution.width = new.resolution.width
-    if new.resolution.height:
-        into.resolution.height = new.resolution.height
-    for name in ("bitrate", "framerate", "video_codec", "audio_codec"):
-        if getattr(new, name):
-            setattr(into, name, getattr(new, name))
+def _check_transport(entity: Entity, transport: str) -> None:
+    offered = entity.entity_type.protocols
+    if offered and transport not in offered:
+        raise FailedPrecondition(
+            f"entity {entity.id!r} ({entity.entity_type.type}) does not speak transport"
+            f" {transport!r}: it speaks {', '.join(offered)}"
+        )
+
+
+def _check_codec(
+    target: Entity, quality: common_pb2.QualityProfile, media_type: MediaType,
+    source: Entity | None,
+) -> None:
+    """A codec the target cannot take is FAILED_PRECONDITION naming it (rule P-3): the one the
+    quality asks for, or on a LOCAL link every codec the source can produce."""
+    takes = target.entity_type.codecs
+    if not takes:
+        return  # the type declares no codecs: it takes any
+    asked = quality.video_codec if media_type is MediaType.VIDEO else quality.audio_codec
+    if asked and asked not in takes:
+        raise FailedPrecondition(
+            f"quality codec {asked!r}: entity {target.id!r} ({target.entity_type.type}) takes"
+            f" codecs {', '.join(takes)}: ask for one of them"
+        )
+    if asked or source is None:
+        return
+    et = source.entity_type
+    produces = (et.output_codecs if et.kind is EntityKind.CONVERTER else ()) or et.codecs
+    if produces and not set(produces) & set(takes):
+        raise FailedPrecondition(
+            f"codec: entity {source.id!r} produces {', '.join(produces)} but entity"
+            f" {target.id!r} takes {', '.join(takes)}: put a converter between them"
+        )

@@ -263,7 +263,7 @@ class EventReporter:
                     event_pb2.EVENT_TYPE_WARNING,
                     f"dropped {count} reports while the orchestrator was unreachable"
                     f" (buffer holds {self.capacity})",
-                    "", "", "", 0, {"dropped": str(count)},
+                    "", "", "", 0, {"dropped_reports": str(count)},  # rule E-5
                 )
 
     async def flush(self, within: float) -> bool:

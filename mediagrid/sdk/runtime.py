@@ -7,10 +7,11 @@ are serialized by one lock; reads (HealthCheck, Get*, List*) never take it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from mediagrid.sdk import limits
 from mediagrid.sdk.config import ModuleConfig
@@ -21,6 +22,7 @@ from mediagrid.sdk.errors import (
     InvalidArgument,
     Unavailable,
 )
+from mediagrid.sdk.flows import FlowManager
 from mediagrid.sdk.module import Module
 from mediagrid.sdk.pipeline import PipelineManager
 from mediagrid.sdk.reporter import EventReporter
@@ -54,6 +56,7 @@ class ModuleRuntime:
         self.lock = asyncio.Lock()
         self.entities = EntityManager(self)
         self.pipeline = PipelineManager(self)
+        self.flows = FlowManager(self)
         self.config = ModuleConfig(module) if module.config_schema is not None else None
         self.entity_type_infos = [t.info() for t in module.entity_types.values()]
 
@@ -64,16 +67,29 @@ class ModuleRuntime:
                 " retry after HealthCheck reports READY"
             )
 
+    @contextlib.asynccontextmanager
+    async def mutation(self) -> AsyncIterator[None]:
+        """Serializes a change: READY is checked before and again after waiting for the lock,
+        so a call queued behind a shutdown is UNAVAILABLE, not run on a torn-down module
+        (rule H-10)."""
+        self.require_ready()
+        async with self.lock:
+            self.require_ready()
+            yield
+
     async def start(self) -> None:
-        """Runs the startup hooks and turns READY (ERROR when a hook fails)."""
+        """Runs the startup hooks and turns READY (ERROR when a hook fails). A shutdown that
+        arrived meanwhile wins: the module stays STOPPING (rule H-9)."""
         try:
             for hook in self.module.startup_hooks:
                 await hook(self)
         except Exception as exc:
             log.exception("module startup failed")
-            self.status.transition(ModuleState.ERROR, f"startup failed: {exc}")
+            if self.status.state is ModuleState.STARTING:
+                self.status.transition(ModuleState.ERROR, f"startup failed: {exc}")
             return
-        self.status.transition(ModuleState.READY)
+        if self.status.state is ModuleState.STARTING:
+            self.status.transition(ModuleState.READY)
 
     def begin_shutdown(self) -> bool:
         """Moves to STOPPING; False when a shutdown was already under way."""
@@ -82,7 +98,8 @@ class ModuleRuntime:
     async def teardown(self) -> None:
         """Stops every flow, removes every link, destroys every entity, runs shutdown hooks."""
         async with self.lock:
-            await self.pipeline.stop_all()
+            await self.flows.stop_all()
+            await self.pipeline.disconnect_all()
             for entity in list(self.entities.registry.values()):
                 await self.entities.destroy_locked(entity.id)
             for hook in self.module.shutdown_hooks:
@@ -107,8 +124,7 @@ class EntityManager:
         limits.check_name("name", req.name)
         limits.check_id("entity_id", req.entity_id, required=False)
         config = limits.check_config_map("config", req.config)
-        async with rt.lock:
-            rt.require_ready()
+        async with rt.mutation():
             if req.request_id and req.request_id in self._by_request:
                 return self._by_request[req.request_id], False
             entity_type = rt.module.entity_types.get(req.entity_type)
@@ -131,7 +147,11 @@ class EntityManager:
                          config=config)
             entity.created_at = entity.last_updated = rt.clock()
             entity.request_id = req.request_id
-            await entity.create()
+            try:
+                await entity.create()
+            except BaseException:
+                await entity._cancel_tasks()  # a refused entity leaves nothing running
+                raise
             # ENTITY_CREATED goes out before the entity becomes visible (rule E-6).
             rt.reporter.event(
                 event_pb2.EVENT_TYPE_ENTITY_CREATED, f"{entity_type.type} entity created",
@@ -152,12 +172,15 @@ class EntityManager:
                 f"media_type is required for entity type {type_name!r}, which carries"
                 f" {' and '.join(m.name for m in offered)}: set one of them"
             )
+        if requested not in MediaType._value2member_map_:
+            raise InvalidArgument(
+                f"media_type {requested} is not a media type: use MEDIA_TYPE_VIDEO or"
+                " MEDIA_TYPE_AUDIO"
+            )
         if requested not in offered:
-            known = requested in MediaType._value2member_map_
-            name = MediaType(requested).name if known else str(requested)
             raise FailedPrecondition(
-                f"entity type {type_name!r} cannot carry {name}: it carries"
-                f" {', '.join(m.name for m in offered)}"
+                f"entity type {type_name!r} cannot carry {MediaType(requested).name}: it"
+                f" carries {', '.join(m.name for m in offered)}"
             )
         return MediaType(requested)
 
@@ -171,9 +194,10 @@ class EntityManager:
     async def configure(self, entity_id: str, changes: dict[str, str], replace: bool) -> Entity:
         self.rt.require_ready()
         changes = limits.check_config_map("config", changes)
-        async with self.rt.lock:
+        async with self.rt.mutation():
             entity = self.get(entity_id)
             new = dict(changes) if replace else {**entity.config, **changes}
+            limits.check_config_map("config (merged with the config in force)", new)
             new = entity.entity_type.with_defaults(new)
             entity.entity_type.validate_config(new)
             await entity.configure(new)
@@ -189,16 +213,13 @@ class EntityManager:
     async def destroy(self, entity_id: str) -> bool:
         self.rt.require_ready()
         limits.check_id("entity_id", entity_id)
-        async with self.rt.lock:
+        async with self.rt.mutation():
             return await self.destroy_locked(entity_id)
 
     async def destroy_locked(self, entity_id: str) -> bool:
-        entity = self.registry.get(entity_id)
+        entity = self.registry.removable(entity_id, "entity_id")
         if entity is None:
-            if self.registry.existed(entity_id):
-                return False
-            self.registry.require(entity_id, "entity_id")  # raises NOT_FOUND
-        assert entity is not None
+            return False
         for link in list(entity.links.values()):
             await self.rt.pipeline.disconnect_locked(link.id)
         try:

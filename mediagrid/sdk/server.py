@@ -17,11 +17,12 @@ import time
 from collections.abc import Mapping
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from mediagrid.sdk.auth import TokenInterceptor
 from mediagrid.sdk.errors import ConfigurationError
+from mediagrid.sdk.health import ModuleHealth
 from mediagrid.sdk.module import Module
 from mediagrid.sdk.reporter import EventReporter
 from mediagrid.sdk.runtime import ModuleRuntime
@@ -34,7 +35,6 @@ from mediagrid.sdk.servicers import (
     PipelineServicer,
 )
 from mediagrid.sdk.settings import Settings
-from mediagrid.sdk.state import ModuleState
 from mediagrid.v1 import (
     config_pb2,
     config_pb2_grpc,
@@ -79,10 +79,9 @@ class ModuleServer:
             module, module_id=module_id, bind_host=settings.bind_host,
             reporter=reporter or EventReporter(module_id, "", sender=sender),
         )
-        self.health = health.aio.HealthServicer()
+        self.health = ModuleHealth(self.runtime.status, ("", MODULE_SERVICE))
         self._stop = asyncio.Event()
         self._grace = DEFAULT_GRACE
-        self._health_updates: set[asyncio.Task[None]] = set()
         interceptors = [TokenInterceptor(settings.token)] if settings.token else []
         self.server = grpc.aio.server(
             interceptors=interceptors, options=[("grpc.so_reuseport", 0)]
@@ -102,26 +101,13 @@ class ModuleServer:
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self.service_names = (*names, HEALTH_SERVICE, reflection.SERVICE_NAME)
         reflection.enable_server_reflection(self.service_names, self.server)
-        rt.status.listeners.append(self._on_state)
 
     @property
     def port(self) -> int:
         return self._port
 
-    def _on_state(self, old: ModuleState, new: ModuleState) -> None:
-        serving = health_pb2.HealthCheckResponse.SERVING if new is ModuleState.READY else \
-            health_pb2.HealthCheckResponse.NOT_SERVING
-        task = asyncio.get_running_loop().create_task(self._set_health(serving))
-        self._health_updates.add(task)
-        task.add_done_callback(self._health_updates.discard)
-
-    async def _set_health(self, status: int) -> None:
-        for service in ("", MODULE_SERVICE):
-            await self.health.set(service, status)
-
     async def start(self) -> None:
-        """Binds the port (PortInUse when taken), serves, and turns READY."""
-        await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+        """Binds the port (PortInUse when taken) and serves, STARTING; `run()` turns READY."""
         try:
             self._port = self._bind()
         except RuntimeError as exc:
@@ -130,7 +116,6 @@ class ModuleServer:
                 " not local); run with another GRPC_PORT"
             ) from exc
         await self.server.start()
-        await self.runtime.start()
         log.info(
             "module %s (instance %s) serving on %s", self.runtime.module_id,
             self.runtime.status.instance_id, self.settings.address,
@@ -158,11 +143,15 @@ class ModuleServer:
         return True
 
     async def run(self) -> None:
-        """Serves until a shutdown is requested, then stops everything within the grace."""
+        """Runs the start-up hooks (READY after them), serves until a shutdown is requested,
+        then stops everything within the grace. A shutdown during STARTING cuts the start-up
+        hooks short (rule H-8)."""
         async with asyncio.TaskGroup() as tasks:
             sender = tasks.create_task(self.runtime.reporter.run())
+            startup = tasks.create_task(self.runtime.start())
             await self._stop.wait()
             deadline = time.monotonic() + self._grace
+            startup.cancel()
             try:
                 async with asyncio.timeout(self._grace * 0.8):
                     await self.runtime.teardown()
@@ -185,15 +174,15 @@ async def serve_async(module: Module, env: Mapping[str, str] | None = None) -> i
     except ConfigurationError as exc:
         print(f"{module.id}: {exc.message}", file=sys.stderr)
         return EXIT_CONFIG
-    try:
-        await server.start()
-    except PortInUse as exc:
-        print(f"{module.id}: {exc}", file=sys.stderr)
-        return EXIT_PORT_IN_USE
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in (signal.SIGTERM, signal.SIGINT):  # from the start: STARTING -> STOPPING too
         loop.add_signal_handler(sig, server.request_shutdown, DEFAULT_GRACE, sig.name)
     try:
+        try:
+            await server.start()
+        except PortInUse as exc:
+            print(f"{module.id}: {exc}", file=sys.stderr)
+            return EXIT_PORT_IN_USE
         await server.run()
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):

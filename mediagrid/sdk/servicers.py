@@ -15,13 +15,14 @@ from typing import Any, TypeVar
 import grpc
 
 from mediagrid.sdk.convert import connection_message, entity_message, entity_status, flow_message
-from mediagrid.sdk.errors import ModuleError, Unavailable
+from mediagrid.sdk.errors import ModuleError
 from mediagrid.sdk.runtime import ModuleRuntime
 from mediagrid.v1 import (
     config_pb2,
     config_pb2_grpc,
     entity_pb2,
     entity_pb2_grpc,
+    event_pb2,
     module_pb2,
     module_pb2_grpc,
     pipeline_pb2,
@@ -158,7 +159,7 @@ class PipelineServicer(pipeline_pb2_grpc.PipelineServiceServicer):
     async def StartFlow(
         self, request: pipeline_pb2.StartFlowRequest, context: Any
     ) -> pipeline_pb2.StartFlowResponse:
-        flow = await self.rt.pipeline.start_flow(
+        flow = await self.rt.flows.start_flow(
             request.flow_id, request.name, list(request.connection_ids)
         )
         return pipeline_pb2.StartFlowResponse(flow=flow_message(flow))
@@ -167,7 +168,7 @@ class PipelineServicer(pipeline_pb2_grpc.PipelineServiceServicer):
     async def StopFlow(
         self, request: pipeline_pb2.StopFlowRequest, context: Any
     ) -> pipeline_pb2.StopFlowResponse:
-        flow, stopped = await self.rt.pipeline.stop_flow(request.flow_id)
+        flow, stopped = await self.rt.flows.stop_flow(request.flow_id)
         return pipeline_pb2.StopFlowResponse(flow=flow_message(flow), stopped=stopped)
 
     @rpc
@@ -176,14 +177,14 @@ class PipelineServicer(pipeline_pb2_grpc.PipelineServiceServicer):
     ) -> pipeline_pb2.GetFlowStatusResponse:
         self.rt.require_ready()
         return pipeline_pb2.GetFlowStatusResponse(
-            flow=flow_message(self.rt.pipeline.get_flow(request.flow_id))
+            flow=flow_message(self.rt.flows.get_flow(request.flow_id))
         )
 
     @rpc
     async def AdjustQuality(
         self, request: pipeline_pb2.AdjustQualityRequest, context: Any
     ) -> pipeline_pb2.AdjustQualityResponse:
-        links = await self.rt.pipeline.adjust_quality(
+        links = await self.rt.flows.adjust_quality(
             request.flow_id, request.connection_id, request.quality
         )
         return pipeline_pb2.AdjustQualityResponse(
@@ -208,12 +209,16 @@ class ConfigServicer(config_pb2_grpc.ConfigurableModuleServiceServicer):
     async def ApplyConfig(
         self, request: config_pb2.ApplyConfigRequest, context: Any
     ) -> config_pb2.ApplyConfigResponse:
-        self.rt.require_ready()
-        async with self.rt.lock:
+        async with self.rt.mutation():
             await self.config.apply(
                 dict(request.config), replace=request.replace,
                 validate_only=request.validate_only, expected=request.expected_revision,
             )
+            if not request.validate_only:  # rule C-6
+                self.rt.reporter.event(
+                    event_pb2.EVENT_TYPE_INFO, f"configuration revision {self.config.revision}",
+                    details={"revision": str(self.config.revision)},
+                )
         return config_pb2.ApplyConfigResponse(
             config=self.config.redacted(), revision=self.config.revision
         )
@@ -222,8 +227,7 @@ class ConfigServicer(config_pb2_grpc.ConfigurableModuleServiceServicer):
     async def GetConfig(
         self, request: config_pb2.GetConfigRequest, context: Any
     ) -> config_pb2.GetConfigResponse:
-        if not self.rt.status.ready:
-            raise Unavailable(f"module is {self.rt.status.state.name}, not READY")
+        self.rt.require_ready()
         return config_pb2.GetConfigResponse(
             config=self.config.redacted(), revision=self.config.revision
         )

@@ -54,6 +54,13 @@ class Registry(Generic[T]):
     def existed(self, id: str) -> bool:
         return id in self._tombstones
 
+    def removable(self, id: str, field: str) -> T | None:
+        """For an idempotent remove: the live item, None when it was removed already, and
+        NOT_FOUND for an id this instance never had (rules N-6, P-7)."""
+        if id in self._tombstones and id not in self._live:
+            return None
+        return self.require(id, field)
+
     def remove(self, id: str) -> T | None:
         entry = self._live.pop(id, None)
         if entry is None:

@@ -7,8 +7,9 @@
     )
 
 Config maps are strings (the wire carries map<string, string>), so a schema describes them as
-strings, with "pattern" or "enum" where useful. Keys a schema marks `"writeOnly": true` are
-secrets: they are redacted to "***" whenever the config is read back.
+strings, with "pattern" or "enum" where useful. Keys whose name contains password, secret or
+token, and keys a schema marks `"writeOnly": true`, are secrets: they are redacted to "***"
+whenever the config is read back.
 """
 
 from __future__ import annotations
@@ -57,6 +58,18 @@ def _coerce(enum_cls: type[enum.IntEnum], value: Any, field_name: str) -> Any:
 
 
 SECRET = "***"
+SECRET_WORDS = ("password", "secret", "token")
+
+
+def redact(config: Mapping[str, str], schema: Mapping[str, Any] | None) -> dict[str, str]:
+    """The config as read back (rule N-11): values of keys whose name contains password,
+    secret or token (any case), or that the schema marks `"writeOnly": true`, are "***"."""
+    props = (schema or {}).get("properties", {})
+    write_only = {k for k, v in props.items() if isinstance(v, dict) and v.get("writeOnly")}
+    return {
+        k: SECRET if k in write_only or any(w in k.lower() for w in SECRET_WORDS) else v
+        for k, v in config.items()
+    }
 
 
 @dataclass
@@ -94,13 +107,8 @@ class EntityType:
             self._schema_validator = jsonschema.Draft202012Validator(self.config)
 
     # -- config ---------------------------------------------------------------------------
-    def secret_keys(self) -> frozenset[str]:
-        props = (self.config or {}).get("properties", {})
-        return frozenset(k for k, v in props.items() if isinstance(v, dict) and v.get("writeOnly"))
-
     def redact(self, config: Mapping[str, str]) -> dict[str, str]:
-        secrets = self.secret_keys()
-        return {k: (SECRET if k in secrets else v) for k, v in config.items()}
+        return redact(config, self.config)
 
     def with_defaults(self, config: Mapping[str, str]) -> dict[str, str]:
         """The config with the schema's string defaults filled in for missing keys."""

@@ -91,9 +91,22 @@ def loop_thread() -> collections.abc.Iterator[LoopThread]:
         yield loop
 
 
-def _harness(loop: LoopThread, configurable: bool = False, ready: bool = True) -> Harness:
+class FakeClock:
+    """A clock the test moves by hand: timing rules are checked exactly."""
+
+    def __init__(self, now: float = 1_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _harness(
+    loop: LoopThread, configurable: bool = False, ready: bool = True,
+    clock: FakeClock | None = None,
+) -> Harness:
     async def build() -> sdk.ModuleRuntime:
-        runtime = sdk.ModuleRuntime(make_module(configurable))
+        runtime = sdk.ModuleRuntime(make_module(configurable), clock=clock or FakeClock())
         if ready:
             await runtime.start()
         return runtime

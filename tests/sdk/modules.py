@@ -32,21 +32,32 @@ def make_module(configurable: bool = False) -> sdk.Module:
     class Cam(sdk.Entity):
         started: int = 0
 
+        async def configure(self, config: dict[str, str]) -> None:
+            if config.get("size") == "1x1":
+                raise sdk.InvalidArgument("config.size 1x1 is too small: use at least 2x2")
+
         async def start(self, link: sdk.Link) -> None:
             self.started += 1
+
+        async def adjust_quality(self, link: sdk.Link, quality: object) -> None:
+            pass  # accepted: the SDK merges the fields into link.quality
 
     @module.entity(sdk.EntityType("mic", kind="source", media_types=["audio"]))
     class Mic(sdk.Entity):
         pass
 
     @module.entity(sdk.EntityType("rec", kind="sink", media_types=["video"],
-                                  protocols=["mpegts-udp"]))
+                                  protocols=["mpegts-udp"], codecs=["h264"]))
     class Rec(sdk.Entity):
         async def start(self, link: sdk.Link) -> None:
             link.spawn(asyncio.sleep(3600))  # cancelled by the SDK at StopFlow
 
     @module.entity(sdk.EntityType("both", kind="protocol", media_types=["audio", "video"]))
     class Both(sdk.Entity):
+        pass
+
+    @module.entity(sdk.EntityType("vp8rec", kind="sink", media_types=["video"], codecs=["vp8"]))
+    class Vp8Rec(sdk.Entity):
         pass
 
     return module

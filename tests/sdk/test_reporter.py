@@ -150,7 +150,7 @@ def test_buffer_drops_oldest_counts_and_warns_when_sending_resumes() -> None:
             warning = server.recorder.accepted[-1].event
             assert warning.type == event_pb2.EVENT_TYPE_WARNING
             assert warning.severity == event_pb2.EVENT_SEVERITY_WARNING
-            assert warning.details["dropped"] == "7"
+            assert warning.details["dropped_reports"] == "7"
 
     asyncio.run(scenario())
 

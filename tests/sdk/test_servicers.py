@@ -48,7 +48,7 @@ def test_health_check_reports_ready_instance_and_types(harness: Harness) -> None
     assert reply.status.health == common_pb2.HEALTH_STATUS_HEALTHY
     assert uuid.UUID(reply.status.instance_id).version == 4
     assert (reply.module_id, reply.version) == ("unit", "1.2.3")
-    assert [t.type for t in reply.entity_types] == ["cam", "mic", "rec", "both"]
+    assert [t.type for t in reply.entity_types] == ["cam", "mic", "rec", "both", "vp8rec"]
     assert reply.entity_types[0].capabilities[0].supported_codecs == ["h264"]
 
 
@@ -76,7 +76,8 @@ def test_repeated_request_id_returns_the_first_entity(harness: Harness) -> None:
 @pytest.mark.parametrize(
     ("request_kw", "code", "words"),
     [
-        ({"entity_type": "nope"}, Code.INVALID_ARGUMENT, ["entity_type", "cam, mic, rec, both"]),
+        ({"entity_type": "nope"}, Code.INVALID_ARGUMENT,
+         ["entity_type", "cam, mic, rec, both, vp8rec"]),
         ({"entity_type": "cam", "config": {"size": "big"}}, Code.INVALID_ARGUMENT,
          ["config.size", "matching"]),
         ({"entity_type": "cam", "config": {"mode": "warp"}}, Code.INVALID_ARGUMENT,
@@ -214,12 +215,17 @@ def test_flow_lifecycle_and_event_order(harness: Harness) -> None:
         flow_id="f1", connection_ids=["c404"]), Code.NOT_FOUND)
     flow = harness.ok(P, "StartFlow", pipeline_pb2.StartFlowRequest(
         flow_id="f1", connection_ids=["c1"])).flow
-    assert flow.status.state == pipeline_pb2.FLOW_STATE_ACTIVE
+    assert flow.status.state == pipeline_pb2.FLOW_STATE_INITIALIZING  # no media measured yet
     assert harness.rt.entities.registry.get(cam).started == 1  # type: ignore[union-attr]
     status = harness.ok(E, "GetEntityStatus", entity_pb2.GetEntityStatusRequest(entity_id=rec))
     assert status.status.state == common_pb2.ENTITY_STATE_ACTIVE
-    harness.fails(P, "AdjustQuality", pipeline_pb2.AdjustQualityRequest(flow_id="f1"),
-                  Code.FAILED_PRECONDITION)
+    adjust = pipeline_pb2.AdjustQualityRequest
+    harness.ok(P, "AdjustQuality", adjust(flow_id="f1", quality=common_pb2.QualityProfile(
+        bitrate=800_000, video_codec="h264")))
+    [conn] = harness.ok(P, "AdjustQuality", adjust(flow_id="f1", quality=common_pb2.QualityProfile(
+        framerate=15))).connections  # zero fields keep their value (P-9)
+    assert (conn.quality.bitrate, conn.quality.framerate, conn.quality.video_codec) == (
+        800_000, 15, "h264")
     stop = pipeline_pb2.StopFlowRequest(flow_id="f1")
     assert harness.ok(P, "StopFlow", stop).stopped is True
     assert harness.ok(P, "StopFlow", stop).stopped is False
