@@ -48,12 +48,15 @@ def load_manifest(path: str | os.PathLike[str]) -> ModuleManifest:
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        hint = ("the folder has no module.yaml; pass a folder holding one, or the file itself"
-                if file.parent.is_dir() and file.name == MANIFEST_NAME
-                else "check the path")
-        raise ManifestError([Problem(shown, "", "no such file", hint)]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ManifestError([Problem(shown, "", f"cannot read: {exc}", "check the file")]) from None
+        raise ManifestError([_missing(Path(path), file)]) from None
+    except UnicodeDecodeError as exc:
+        raise ManifestError([Problem(
+            shown, "", f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+            f"{exc.start})", "a module.yaml is UTF-8 text: is this the right file? "
+            "If it is, save it as UTF-8")]) from None
+    except OSError as exc:
+        raise ManifestError([Problem(shown, "", f"cannot read: {exc.strerror or exc}",
+                                     "check the path and the file's permissions")]) from None
     try:
         source = parse(text)
     except YamlSyntaxError as exc:
@@ -62,6 +65,23 @@ def load_manifest(path: str | os.PathLike[str]) -> ModuleManifest:
             line=exc.line,
         )]) from None
     return _check(shown, file, source)
+
+
+def _missing(given: Path, file: Path) -> Problem:
+    """The problem for a module.yaml that is not there, with the likeliest fix."""
+    if not given.is_dir():
+        return Problem(str(file), "", "no such file or folder", "check the path")
+    from mediagrid.manifest.discovery import find_manifest_files
+
+    below = [f.parent for _, f in zip(range(4), find_manifest_files([given]), strict=False)]
+    if not below:
+        return Problem(str(file), "", "no such file: the folder has no module.yaml",
+                       "pass a module's folder (one holding module.yaml), or the file itself")
+    shown = ", ".join(str(f) for f in below[:3]) + (", ..." if len(below) > 3 else "")
+    glob = str(given).rstrip("/") + "/*" * len(below[0].relative_to(given).parts) + "/"
+    return Problem(str(file), "", "no such file: the folder has no module.yaml, but folders "
+                   f"below it do ({shown})",
+                   f"pass those folders, e.g. {glob} , or the module.yaml files themselves")
 
 
 def _check(shown: str, file: Path, source: YamlSource) -> ModuleManifest:

@@ -121,10 +121,30 @@ def test_problem_str_reads_file_field_message_fix() -> None:
 
 
 def test_missing_file_and_folder_without_manifest(tmp_path: Path) -> None:
-    with pytest.raises(ManifestError, match=r"the folder has no module\.yaml"):
+    with pytest.raises(ManifestError, match=r"the folder has no module\.yaml; pass a module"):
         load_manifest(tmp_path)
-    with pytest.raises(ManifestError, match="no such file"):
+    with pytest.raises(ManifestError, match="no such file or folder"):
         load_manifest(tmp_path / "nope.yaml")
+
+
+def test_a_folder_of_modules_names_them_and_the_glob_that_finds_them(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        write(tmp_path / "mods" / name, "id: x\ncommand: [x]\n")
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(tmp_path)
+    [problem] = caught.value.problems
+    assert f"folders below it do ({tmp_path / 'mods' / 'a'}, {tmp_path / 'mods' / 'b'})" \
+        in problem.message
+    assert f"e.g. {tmp_path}/*/*/ ," in problem.fix
+
+
+def test_a_binary_file_is_not_utf8_text(tmp_path: Path) -> None:
+    (tmp_path / "module.yaml").write_bytes(b"id: x\n\xff\xfe\x00")
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(tmp_path)
+    [problem] = caught.value.problems
+    assert problem.message == "not UTF-8 text (byte 0xff at offset 6)"
+    assert "save it as UTF-8" in problem.fix
 
 
 def test_entity_type_infos_carry_capabilities_per_media_type(tmp_path: Path) -> None:
