@@ -57,7 +57,7 @@ def register(subparsers: Any) -> None:
     run_parser.add_argument("--port", type=_port, default=None,
                             help="port for GRPC_PORT (default: a free one; when the module "
                                  "says the port is taken, up to 3 more are tried)")
-    run_parser.add_argument("--orchestrator", metavar="HOST:PORT", default="",
+    run_parser.add_argument("--orchestrator", metavar="HOST:PORT", default="", type=_address,
                             help="orchestrator EventService address for the module's reports "
                                  "(default: none, the module runs standalone)")
     run_parser.add_argument("--json", action="store_true",
@@ -72,6 +72,14 @@ def _port(text: str) -> int:
     if not text.isdigit() or not 0 < int(text) < 65536:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
     return int(text)
+
+
+def _address(text: str) -> str:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not HOST:PORT: write it like 127.0.0.1:50050")
+    return text
 
 
 def run(args: argparse.Namespace) -> int:

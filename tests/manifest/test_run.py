@@ -176,6 +176,17 @@ def test_invalid_manifest_exits_2() -> None:
     assert "supervision.health_period" in result.stderr
 
 
+@pytest.mark.parametrize(("flags", "named"), [
+    (["--orchestrator", "nohost"], "--orchestrator: 'nohost' is not HOST:PORT"),
+    (["--port", "70000"], "--port: '70000' is not a port number"),
+])
+def test_bad_flags_exit_2_before_starting_anything(flags: list[str], named: str) -> None:
+    result = subprocess.run(cli(str(TINY), "--once", *flags), capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2
+    assert named in result.stderr
+
+
 @pytest.mark.skipif(not (HELLO / "module.yaml").exists(),
                     reason="examples/python/hello is not written yet (the SDK helper's)")
 def test_hello_example_runs_once() -> None:
