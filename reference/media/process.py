@@ -1,0 +1,347 @@
+"""FfmpegProcess: the one way a media module runs ffmpeg.
+
+    proc = FfmpegProcess(args, name="camera-1", stall_timeout=5.0, restart="always")
+    await proc.start()
+    async for progress in proc.updates():      # typed `-progress` blocks
+        ...
+    await proc.stop(grace=5.0)
+
+- the child runs in its own session and process group; stop() sends SIGTERM to the group and
+  SIGKILL after `grace`; the child gets SIGKILL when the supervisor dies (pdeathsig.py);
+- `-progress pipe:N -stats_period P -nostats -nostdin` are added after argv[0] (N is an extra
+  pipe, so stdout stays free for media);
+- stderr is drained continuously into a bounded tail, quoted by FfmpegError;
+- a run whose frame count stops rising for `stall_timeout` seconds is killed and restarted;
+  exits are restarted according to `restart` ("always", "on-failure", "never") with the tiered
+  backoff of watchdog.py, up to `max_restarts` restarts in all (None: no limit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import signal
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from mediagrid.reference.media.errors import FfmpegError
+from mediagrid.reference.media.pdeathsig import preexec_for_current_process
+from mediagrid.reference.media.progress import Progress, ProgressParser
+from mediagrid.reference.media.stderr import StderrTail
+from mediagrid.reference.media.watchdog import (
+    Backoff,
+    BackoffPolicy,
+    Clock,
+    MonotonicClock,
+    StallWatchdog,
+)
+
+RestartPolicy = Literal["always", "on-failure", "never"]
+EventKind = Literal["started", "stalled", "exited", "restarting", "gave_up", "stopped"]
+_MANAGED_OPTIONS = ("-progress", "-stats_period")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SupervisorEvent:
+    """Something the supervisor did or saw; `run` counts ffmpeg starts from 1."""
+
+    kind: EventKind
+    run: int
+    pid: int | None = None
+    exit_code: int | None = None
+    delay: float | None = None
+    detail: str = ""
+
+
+class FfmpegProcess:
+    """A supervised ffmpeg (see the module docstring)."""
+
+    def __init__(
+        self,
+        args: Sequence[str],
+        *,
+        name: str = "ffmpeg",
+        progress_period: float = 0.5,
+        stall_timeout: float | None = 5.0,
+        backoff: BackoffPolicy | None = None,
+        restart: RestartPolicy = "on-failure",
+        max_restarts: int | None = None,
+        kill_grace: float = 2.0,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        stderr_lines: int = 50,
+        stdin: int = asyncio.subprocess.DEVNULL,
+        stdout: int = asyncio.subprocess.DEVNULL,
+        on_progress: Callable[[Progress], None] | None = None,
+        on_event: Callable[[SupervisorEvent], None] | None = None,
+    ) -> None:
+        args = [str(a) for a in args]
+        if not args:
+            raise ValueError("ffmpeg args are empty: pass [ffmpeg_path(), '-i', ..., output]")
+        if clash := [a for a in args if a in _MANAGED_OPTIONS]:
+            raise ValueError(f"{clash[0]} is set by the supervisor: remove it from the args")
+        if restart not in ("always", "on-failure", "never"):
+            raise ValueError(f"restart must be always, on-failure or never, got {restart!r}")
+        if progress_period <= 0:
+            raise ValueError(f"progress_period must be > 0 s, got {progress_period}")
+        self.args = tuple(args)
+        self.name = name
+        self.progress_period = progress_period
+        self.stall_timeout = stall_timeout
+        self.restart = restart
+        self.max_restarts = max_restarts
+        self.kill_grace = kill_grace
+        self._clock = clock or MonotonicClock()
+        self._backoff = Backoff(backoff or BackoffPolicy(), self._clock, rng)
+        self._tail = StderrTail(stderr_lines, logger=logging.getLogger(f"{__name__}.{name}"))
+        self._stdin, self._stdout = stdin, stdout
+        self._on_progress, self._on_event = on_progress, on_event
+        self._proc: asyncio.subprocess.Process | None = None
+        self._task: asyncio.Task[int] | None = None
+        self._stopping = asyncio.Event()
+        self._subscribers: list[asyncio.Queue[Progress | None]] = []
+        self.runs = 0
+        self.restarts = 0
+        self.stalls = 0
+        self.latest: Progress | None = None
+        self.exit_code: int | None = None
+
+    # -- public API ---------------------------------------------------------------------------
+    @property
+    def pid(self) -> int | None:
+        proc = self._proc
+        return proc.pid if proc is not None and proc.returncode is None else None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
+    def stderr_tail(self) -> tuple[str, ...]:
+        return self._tail.lines()
+
+    @property
+    def stdin(self) -> asyncio.StreamWriter | None:
+        return self._proc.stdin if self._proc else None
+
+    @property
+    def stdout(self) -> asyncio.StreamReader | None:
+        """The current run's stdout, when the process was made with stdout=PIPE."""
+        return self._proc.stdout if self._proc else None
+
+    async def start(self) -> None:
+        """Starts the first run; returns once ffmpeg has been spawned."""
+        if self._task is not None:
+            raise RuntimeError(f"ffmpeg '{self.name}' was already started")
+        spawned = asyncio.get_running_loop().create_future()
+        self._task = asyncio.create_task(self._supervise(spawned), name=f"ffmpeg:{self.name}")
+        await asyncio.wait({spawned, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        if self._task.done() and not spawned.done():
+            self._task.result()  # raises the spawn error
+
+    async def wait(self) -> int:
+        """The final exit code; raises FfmpegError when ffmpeg failed and was not restarted."""
+        if self._task is None:
+            raise RuntimeError(f"ffmpeg '{self.name}' was never started")
+        return await asyncio.shield(self._task)
+
+    async def stop(self, grace: float = 5.0) -> int | None:
+        """SIGTERM to the process group, SIGKILL after `grace` s; never raises FfmpegError."""
+        self._stopping.set()
+        if self._task is None:
+            return None
+        await self._signal_until_done(signal.SIGTERM, grace)
+        await self._signal_until_done(signal.SIGKILL, None)
+        await asyncio.wait({self._task})
+        if self._proc is not None:
+            _signal_group(self._proc.pid, signal.SIGKILL)  # anything ffmpeg left in its group
+        return self.exit_code
+
+    async def updates(self) -> AsyncIterator[Progress]:
+        """Yields each progress update until the supervisor finishes (bounded, drops oldest)."""
+        queue: asyncio.Queue[Progress | None] = asyncio.Queue(maxsize=256)
+        if self._task is not None and self._task.done():
+            return
+        self._subscribers.append(queue)
+        try:
+            while (item := await queue.get()) is not None:
+                yield item
+        finally:
+            self._subscribers.remove(queue)
+
+    async def __aenter__(self) -> FfmpegProcess:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- supervision --------------------------------------------------------------------------
+    async def _supervise(self, spawned: asyncio.Future[None]) -> int:
+        try:
+            while True:
+                kind, code = await self._run_once(spawned)
+                self.exit_code = code
+                if self._stopping.is_set():
+                    self._emit("stopped", exit_code=code)
+                    return code
+                if kind == "exited" and code == 0 and self.restart != "always":
+                    return 0
+                reason = {"stalled": "stalled"}.get(kind, "failed" if code else "exited")
+                limit = self.max_restarts is not None and self.restarts >= self.max_restarts
+                if self.restart == "never" or limit:
+                    self._emit("gave_up", exit_code=code, detail=reason)
+                    why = reason if not limit else f"{reason} after {self.restarts} restarts"
+                    raise FfmpegError(
+                        self.name, why, exit_code=code, stderr_tail=self.stderr_tail,
+                        args=self.args,
+                    )
+                delay = self._backoff.next_delay()
+                self._emit("restarting", exit_code=code, delay=delay, detail=reason)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self._stopping.wait()
+                if self._stopping.is_set():
+                    self._emit("stopped", exit_code=code)
+                    return code
+                self.restarts += 1
+        finally:
+            if not spawned.done():
+                spawned.set_result(None)
+            for queue in self._subscribers:
+                _put_dropping_oldest(queue, None)
+
+    async def _signal_until_done(self, sig: signal.Signals, within: float | None) -> None:
+        """Signals each run's group once (a restart may race with stop) until the task ends."""
+        assert self._task is not None
+        loop = asyncio.get_running_loop()
+        end = None if within is None else loop.time() + within
+        signalled: set[int] = set()
+        while not self._task.done():
+            proc = self._proc
+            if proc is not None and proc.returncode is None and proc.pid not in signalled:
+                _signal_group(proc.pid, sig)
+                signalled.add(proc.pid)
+            left = 0.1 if end is None else min(0.1, end - loop.time())
+            if left <= 0:
+                return
+            await asyncio.wait({self._task}, timeout=left)
+
+    async def _run_once(self, spawned: asyncio.Future[None]) -> tuple[str, int]:
+        read_fd, write_fd = os.pipe()
+        argv = [
+            self.args[0], "-nostdin", "-nostats",
+            *(() if "-hide_banner" in self.args else ("-hide_banner",)),
+            "-progress", f"pipe:{write_fd}", "-stats_period", f"{self.progress_period:g}",
+            *self.args[1:],
+        ]
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv, stdin=self._stdin, stdout=self._stdout, stderr=asyncio.subprocess.PIPE,
+                pass_fds=(write_fd,), start_new_session=True,
+                preexec_fn=preexec_for_current_process(),
+            )
+        except BaseException:
+            os.close(read_fd)
+            raise
+        finally:
+            os.close(write_fd)
+        self._proc = proc
+        self.latest = None
+        self.runs += 1
+        self._tail.add(f"[supervisor] run {self.runs} started (pid {proc.pid})")
+        self._emit("started", pid=proc.pid)
+        if not spawned.done():
+            spawned.set_result(None)
+        watchdog = StallWatchdog(self.stall_timeout or 1.0, self._clock)
+        stalled = False
+        transport: asyncio.BaseTransport | None = None
+        try:
+            progress_reader, transport = await _reader_for_fd(read_fd)
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._tail.drain(proc.stderr))  # type: ignore[arg-type]
+                group.create_task(self._read_progress(progress_reader, watchdog))
+                watcher = None
+                if self.stall_timeout:
+                    watcher = group.create_task(self._watch(proc, watchdog))
+                code = await proc.wait()
+                if watcher is not None:
+                    stalled = watcher.done() and not watcher.cancelled() and watcher.result()
+                    watcher.cancel()
+        except BaseException:
+            if proc.returncode is None:
+                _signal_group(proc.pid, signal.SIGKILL)
+                await asyncio.shield(proc.wait())
+            raise
+        finally:
+            if transport is not None:
+                transport.close()
+        self._tail.add(f"[supervisor] run {self.runs} exited with code {code}")
+        self._emit("exited", pid=proc.pid, exit_code=code, detail="stalled" if stalled else "")
+        return ("stalled" if stalled else "exited"), code
+
+    async def _read_progress(self, reader: asyncio.StreamReader, watchdog: StallWatchdog) -> None:
+        parser = ProgressParser()
+        while line := await reader.readline():
+            progress = parser.feed(line.decode("utf-8", "replace"))
+            if progress is None:
+                continue
+            if watchdog.frames(progress.frame):
+                self._backoff.healthy()
+            self.latest = progress
+            if self._on_progress is not None:
+                self._on_progress(progress)
+            for queue in self._subscribers:
+                _put_dropping_oldest(queue, progress)
+
+    async def _watch(self, proc: asyncio.subprocess.Process, watchdog: StallWatchdog) -> bool:
+        """Kills a stalled run; True when it did."""
+        while True:
+            left = watchdog.remaining()
+            if left <= 0:
+                break
+            await asyncio.sleep(left)
+        if self._stopping.is_set():
+            return False
+        self.stalls += 1
+        self._backoff.unhealthy()
+        self._emit("stalled", pid=proc.pid, detail=f"no new frame for {self.stall_timeout:g} s")
+        _signal_group(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.kill_grace):
+                await proc.wait()
+        _signal_group(proc.pid, signal.SIGKILL)
+        return True
+
+    def _emit(self, kind: EventKind, **fields: object) -> None:
+        event = SupervisorEvent(kind, self.runs, **fields)  # type: ignore[arg-type]
+        log.info("ffmpeg %s: %s", self.name, event)
+        if self._on_event is not None:
+            self._on_event(event)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _put_dropping_oldest(queue: asyncio.Queue[Progress | None], item: Progress | None) -> None:
+    if queue.full():
+        queue.get_nowait()
+    queue.put_nowait(item)
+
+
+async def _reader_for_fd(fd: int) -> tuple[asyncio.StreamReader, asyncio.BaseTransport]:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=1 << 20)
+    pipe = os.fdopen(fd, "rb", buffering=0)
+    transport, _ = await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), pipe
+    )
+    return reader, transport
