@@ -75,6 +75,8 @@ def _port(text: str) -> int:
 
 
 def _address(text: str) -> str:
+    if not text:
+        return text  # the default (argparse converts it too): run standalone
     host, _, port = text.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise argparse.ArgumentTypeError(
