@@ -145,6 +145,33 @@ def test_shutdown_rpc_exits_0_within_its_grace(run_module) -> None:  # type: ign
     assert module.process.wait(timeout=3 + 1) == 0
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_h8_a_signal_during_starting_exits_0(run_module, sig: signal.Signals) -> None:  # type: ignore[no-untyped-def]
+    module = run_module(SLOW, extra_env={"SLOW_STARTUP_SECONDS": "3600"}, wait_ready=False)
+    s = Stubs(module.address)
+    deadline = time.monotonic() + 20
+    while True:  # wait until it serves, STARTING
+        try:
+            reply = s.module.HealthCheck(module_pb2.HealthCheckRequest(), timeout=1)
+            break
+        except grpc.RpcError:
+            assert time.monotonic() < deadline and module.process.poll() is None
+            time.sleep(0.05)
+    assert reply.status.state == module_pb2.MODULE_STATE_STARTING
+    os.kill(module.process.pid, sig)
+    assert module.process.wait(timeout=10) == 0  # not 1, not killed by the signal
+
+
+def test_h8_shutdown_exits_0_even_when_an_entity_will_not_stop(run_module) -> None:  # type: ignore[no-untyped-def]
+    module = run_module(SLOW)
+    s = Stubs(module.address)
+    s.create("stuck")
+    request = module_pb2.ShutdownRequest()
+    request.grace_period.FromSeconds(1)
+    assert s.module.Shutdown(request, timeout=5).initiated is True
+    assert module.process.wait(timeout=10) == 0  # its destroy hook would take an hour
+
+
 def test_sigterm_stops_a_running_flow_and_exits_0(run_module) -> None:  # type: ignore[no-untyped-def]
     module = run_module()
     s = Stubs(module.address)
@@ -213,6 +240,10 @@ def test_error_codes_over_the_wire(run_module) -> None:  # type: ignore[no-untyp
         with pytest.raises(grpc.RpcError) as caught:
             method(request, timeout=5)
         assert caught.value.code() is code, caught.value.details()
+    with pytest.raises(grpc.RpcError) as caught:  # S-5: gRPC's own 4 MiB limit
+        s.entity.CreateEntity(entity_pb2.CreateEntityRequest(
+            entity_type="null", name="x" * (4 * 1024 * 1024 + 1)), timeout=5)
+    assert caught.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
     first = s.entity.CreateEntity(entity_pb2.CreateEntityRequest(
         entity_type="null", request_id="same"), timeout=5)
     again = s.entity.CreateEntity(entity_pb2.CreateEntityRequest(
@@ -236,6 +267,8 @@ def test_reports_reach_the_orchestrator_in_order_with_the_token(run_module) -> N
                                            "MEDIAGRID_TOKEN": "tok",
                                            "MEDIAGRID_MODULE_ID": "hello-7"})
             s = Stubs(module.address, token="tok")
+            instance = s.module.HealthCheck(module_pb2.HealthCheckRequest(), timeout=5,
+                                            metadata=s.md).status.instance_id
             src, sink = s.create("testsrc"), s.create("null")
             s.pipeline.ConnectEntities(pipeline_pb2.ConnectEntitiesRequest(
                 connection_id="c1", source_entity_id=src, target_entity_id=sink,
@@ -251,7 +284,8 @@ def test_reports_reach_the_orchestrator_in_order_with_the_token(run_module) -> N
             loop.run(server.stop())
     accepted = server.recorder.accepted
     assert [r.header.sequence for r in accepted] == list(range(1, len(accepted) + 1))
-    assert {r.header.module_id for r in accepted} == {"hello-7"}
+    assert {(r.header.module_id, r.header.instance_id) for r in accepted} == {
+        ("hello-7", instance)}  # E-1
     events = [(r.event.type, r.event.source_entity_id) for r in accepted if r.HasField("event")]
     T = event_pb2
     assert events[0] == (T.EVENT_TYPE_ENTITY_CREATED, src)

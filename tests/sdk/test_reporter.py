@@ -81,6 +81,17 @@ def test_each_report_is_sent_at_once_and_queued_ones_batched() -> None:
     asyncio.run(scenario())
 
 
+def test_e10_a_batch_holds_at_most_500_contiguous_reports() -> None:
+    async def scenario() -> None:
+        async with running() as (reporter, server, _):
+            info(reporter, 1201)  # all queued before the sender runs
+            assert await reporter.flush(10)
+            assert server.recorder.calls == ["batch", "batch", "batch"]  # 500, 500, 201
+            assert server.recorder.sequences == list(range(1, 1202))
+
+    asyncio.run(scenario())
+
+
 def test_failed_sends_are_retried_with_the_same_sequence_and_backoff() -> None:
     async def scenario() -> None:
         async with running() as (reporter, server, sleeps):

@@ -1,0 +1,168 @@
+"""Module and entity rules (H-*, N-*, C-*) that test_servicers.py does not reach, each test
+named after the rule it would catch breaking."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import grpc
+import pytest
+
+from mediagrid import sdk
+from mediagrid.sdk.state import ModuleState
+from mediagrid.v1 import common_pb2, config_pb2, entity_pb2, event_pb2, module_pb2, pipeline_pb2
+from tests.sdk.conftest import HELLO, Harness
+from tests.sdk.test_servicers import create, eid
+
+E, P, M = "EntityService", "PipelineService", "ModuleService"
+Code = grpc.StatusCode
+
+EVERY_CALL = [
+    (E, "CreateEntity", entity_pb2.CreateEntityRequest(entity_type="cam")),
+    (E, "ConfigureEntity", entity_pb2.ConfigureEntityRequest(entity_id="cam-1")),
+    (E, "GetEntityStatus", entity_pb2.GetEntityStatusRequest(entity_id="cam-1")),
+    (E, "DestroyEntity", entity_pb2.DestroyEntityRequest(entity_id="cam-1")),
+    (E, "ListEntities", entity_pb2.ListEntitiesRequest()),
+    (P, "ConnectEntities", pipeline_pb2.ConnectEntitiesRequest(connection_id="c1")),
+    (P, "DisconnectEntities", pipeline_pb2.DisconnectEntitiesRequest(connection_id="c1")),
+    (P, "StartFlow", pipeline_pb2.StartFlowRequest(flow_id="f", connection_ids=["c1"])),
+    (P, "StopFlow", pipeline_pb2.StopFlowRequest(flow_id="f")),
+    (P, "GetFlowStatus", pipeline_pb2.GetFlowStatusRequest(flow_id="f")),
+    (P, "AdjustQuality", pipeline_pb2.AdjustQualityRequest(flow_id="f")),
+]
+
+
+@pytest.mark.parametrize("state", [ModuleState.STARTING, ModuleState.ERROR, ModuleState.STOPPING])
+def test_h10_every_entity_and_pipeline_call_is_unavailable_unless_ready(
+    make_harness: Any, state: ModuleState
+) -> None:
+    h: Harness = make_harness(ready=state is not ModuleState.STARTING)
+    if state is not ModuleState.STARTING:
+        h.rt.status.transition(state, "camera gone")
+    for service, method, request in EVERY_CALL:
+        assert "not READY" in h.fails(service, method, request, Code.UNAVAILABLE), method
+    reply = h.ok(M, "HealthCheck", module_pb2.HealthCheckRequest())  # H-5: OK in every state
+    assert reply.status.state == int(state)
+
+
+def test_h10_a_call_queued_behind_a_shutdown_is_unavailable(harness: Harness) -> None:
+    rt = harness.rt
+
+    async def scenario() -> None:
+        await rt.lock.acquire()  # as a running teardown would hold it
+        queued = asyncio.ensure_future(rt.entities.create(
+            entity_pb2.CreateEntityRequest(entity_type="cam")))
+        await asyncio.sleep(0.01)
+        rt.begin_shutdown()
+        rt.lock.release()
+        with pytest.raises(sdk.Unavailable):
+            await queued
+
+    harness.loop.run(scenario())
+    assert len(rt.entities.registry) == 0
+
+
+def test_h5_health_check_never_waits_on_the_entity_lock(harness: Harness) -> None:
+    harness.loop.run(harness.rt.lock.acquire())
+    try:  # the harness call has a 10 s deadline; a HealthCheck that took the lock would hang
+        reply = harness.ok(M, "HealthCheck", module_pb2.HealthCheckRequest())
+        assert reply.status.state == module_pb2.MODULE_STATE_READY
+    finally:
+        harness.loop.loop.call_soon_threadsafe(harness.rt.lock.release)
+
+
+def test_h6_instance_id_is_stable_per_process_and_new_per_start(make_harness: Any) -> None:
+    a, b = make_harness(), make_harness()
+    ids = [h.ok(M, "HealthCheck", module_pb2.HealthCheckRequest()).status.instance_id
+           for h in (a, a, b)]
+    assert ids[0] and ids[0] == ids[1] != ids[2]
+
+
+def test_h12_a_manifest_module_offers_only_its_declared_types() -> None:
+    module = sdk.Module.from_manifest(HELLO / "module.yaml")
+    with pytest.raises(ValueError, match=r"not in .*module\.yaml"):
+        module.entity(sdk.EntityType("extra", kind="source", media_types=["video"]))
+    assert list(module.entity_types) == ["testsrc", "null"]
+
+
+def test_n1_n4_one_media_type_per_entity(harness: Harness) -> None:
+    audio = create(harness, "both", media_type=common_pb2.MEDIA_TYPE_AUDIO).protocol
+    assert audio.media_type == common_pb2.MEDIA_TYPE_AUDIO
+    assert audio.HasField("requires_audio") and not audio.HasField("requires_video")
+    assert "not a media type" in harness.fails(E, "CreateEntity", entity_pb2.CreateEntityRequest(
+        entity_type="both", media_type=7), Code.INVALID_ARGUMENT)
+
+
+def test_n7_a_failed_configure_leaves_the_config_in_force(harness: Harness) -> None:
+    cam = eid(create(harness, "cam", config={"mode": "fast"}))
+    configure = entity_pb2.ConfigureEntityRequest
+    harness.fails(E, "ConfigureEntity", configure(entity_id=cam, config={"size": "huge"}),
+                  Code.INVALID_ARGUMENT)  # refused by the schema
+    details = harness.fails(E, "ConfigureEntity", configure(entity_id=cam, config={
+        "size": "1x1", "mode": "slow"}), Code.INVALID_ARGUMENT)  # refused by the hook
+    assert "config.size" in details
+    now = harness.ok(E, "ConfigureEntity", configure(entity_id=cam)).entity.source.config
+    assert now == {"mode": "fast", "size": "320x240"}
+
+
+def test_n9_requested_ids_are_used_and_a_live_one_is_already_exists(harness: Harness) -> None:
+    assert eid(create(harness, "cam", entity_id="front_door-1")) == "front_door-1"
+    details = harness.fails(E, "CreateEntity", entity_pb2.CreateEntityRequest(
+        entity_type="cam", entity_id="front_door-1"), Code.ALREADY_EXISTS)
+    assert "front_door-1" in details
+    harness.fails(E, "CreateEntity", entity_pb2.CreateEntityRequest(
+        entity_type="cam", entity_id="x" * 129), Code.INVALID_ARGUMENT)
+
+
+@pytest.mark.parametrize(
+    ("config", "words"),
+    [({"k" * 129: "v"}, ["128"]), ({f"k{i}": "v" for i in range(65)}, ["65 keys", "64"])],
+)
+def test_n10_config_limits(harness: Harness, config: dict[str, str], words: list[str]) -> None:
+    details = harness.fails(E, "CreateEntity", entity_pb2.CreateEntityRequest(
+        entity_type="mic", config=config), Code.INVALID_ARGUMENT)
+    assert all(w in details for w in words), details
+
+
+def test_n10_a_merged_config_obeys_the_key_limit(harness: Harness) -> None:
+    mic = eid(create(harness, "mic", config={f"a{i}": "v" for i in range(64)}))  # 64 is fine
+    details = harness.fails(E, "ConfigureEntity", entity_pb2.ConfigureEntityRequest(
+        entity_id=mic, config={"one_more": "v"}), Code.INVALID_ARGUMENT)
+    assert "merged" in details and "64" in details
+
+
+def test_n11_keys_naming_secrets_are_redacted(harness: Harness) -> None:
+    mic = create(harness, "mic", config={"db_password": "p", "API_TOKEN": "t",
+                                         "client_secret": "s", "url": "rtsp://x"}).source
+    assert dict(mic.config) == {"db_password": "***", "API_TOKEN": "***",
+                                "client_secret": "***", "url": "rtsp://x"}
+
+
+def test_n12_a_destroyed_entity_is_not_listed_and_says_nothing_more(harness: Harness) -> None:
+    cam, rec = eid(create(harness, "cam")), eid(create(harness, "rec"))
+    entity = harness.rt.entities.registry.get(cam)
+    harness.ok(E, "DestroyEntity", entity_pb2.DestroyEntityRequest(entity_id=cam))
+    listed = harness.ok(E, "ListEntities", entity_pb2.ListEntitiesRequest()).entities
+    assert [eid(e) for e in listed] == [rec]
+    assert all(e.sink.status.state != common_pb2.ENTITY_STATE_DESTROYED for e in listed)
+    before = len(harness.reports())
+    assert entity is not None
+    entity.fail("late failure")  # e.g. a callback that outlived the entity: ignored (E-7)
+    assert len(harness.reports()) == before
+
+
+def test_c4_c5_c6_config_revisions(make_harness: Any) -> None:
+    h: Harness = make_harness(configurable=True)
+    C, apply = "ConfigurableModuleService", config_pb2.ApplyConfigRequest
+    h.ok(C, "ApplyConfig", apply(config={"level": "low"}))
+    h.fails(C, "ApplyConfig", apply(config={"level": "max"}), Code.INVALID_ARGUMENT)
+    h.ok(C, "ApplyConfig", apply(config={"level": "high"}, validate_only=True))
+    h.fails(C, "ApplyConfig", apply(config={"level": "high"}, expected_revision=2), Code.ABORTED)
+    in_force = h.ok(C, "GetConfig", config_pb2.GetConfigRequest())
+    assert (dict(in_force.config), in_force.revision) == ({"level": "low"}, 1)
+    assert h.ok(C, "ApplyConfig", apply(config={"level": "high"}, expected_revision=1)
+                ).revision == 2
+    infos = [r.event.details["revision"] for r in h.reports()
+             if r.event.type == event_pb2.EVENT_TYPE_INFO]
+    assert infos == ["1", "2"]  # one INFO per applied change, none for validate_only (C-6)
