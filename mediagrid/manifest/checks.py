@@ -7,9 +7,10 @@ is the loader's factory: problem(field parts, message, fix, severity="error") ->
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,10 +87,22 @@ def semantic_errors(data: dict[str, Any], problem: MakeProblem) -> list[Problem]
     return out
 
 
+def _non_finite(value: Any, parts: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
+    """Paths of .inf and .nan numbers, which YAML reads and the schema lets through."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _non_finite(item, (*parts, str(key)))
+    elif isinstance(value, float) and not math.isfinite(value):
+        yield parts, ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
+
+
 def _supervision_checks(sup: Any, problem: MakeProblem) -> list[Problem]:
     out: list[Problem] = []
     if not isinstance(sup, dict):
         return out
+    for parts, shown in _non_finite(sup, ("supervision",)):
+        out.append(problem(parts, f"{shown} is not a finite number",
+                           'write a finite number, or a duration like "30s"'))
     for name in ("startup_retry", "restart_backoff"):
         block = sup.get(name)
         if isinstance(block, dict) and "initial" in block and "max" in block:

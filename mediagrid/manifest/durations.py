@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 UNITS: dict[str, float] = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -18,7 +19,7 @@ def is_duration(value: object) -> bool:
     if isinstance(value, bool):
         return False
     if isinstance(value, int | float):
-        return value >= 0
+        return math.isfinite(value) and value >= 0
     return isinstance(value, str) and _DURATION.match(value) is not None
 
 

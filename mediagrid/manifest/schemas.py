@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import json
 from collections.abc import Iterator, Sequence
@@ -59,6 +60,8 @@ def schema_errors(data: Any) -> list[Raw]:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, datetime.date):
+        value = value.isoformat()
     text = json.dumps(value) if isinstance(value, str | int | float | bool) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -66,6 +69,8 @@ def _show(value: Any) -> str:
 def _yaml_type(value: Any) -> str:
     if value is None:
         return "nothing"
+    if isinstance(value, datetime.date):
+        return "a date"
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, int | float):
@@ -112,12 +117,20 @@ def _translate(error: jsonschema.ValidationError) -> Iterator[Raw]:
         fix = f"write {names}"
         if path and path[-1] == "version":
             fix = 'write a quoted semantic version, like version: "1.2.0"'
-        elif wanted == "string" and isinstance(value, int | float | bool):
+        elif wanted == "string" and "enum" in sch:
+            fix = "write one of " + ", ".join(map(str, sch["enum"]))
+            if isinstance(value, bool):  # `no` is the likeliest: YAML 1.1 reads it as false
+                fix = f"YAML reads yes/no/on/off as true/false; {fix}"
+        elif wanted == "string" and isinstance(value, bool):
+            fix = 'YAML reads yes/no/on/off as true/false; quote the word, like "yes"'
+        elif wanted == "string" and isinstance(value, int | float | datetime.date):
             fix = f'quote it: "{value}"'
         elif wanted == "array" and isinstance(value, str):
             fix = f"write a list: [{value}]"
         yield path, f"expected {names}, got {_yaml_type(value)} ({_show(value)})", fix
     elif kind == "enum":
+        if sch.get("type") == "string" and not isinstance(value, str):
+            return  # the type error at the same field says it, with the options
         options = [str(o) for o in error.validator_value]
         close = difflib.get_close_matches(str(value), options, n=1, cutoff=0.5)
         fix = f'did you mean "{close[0]}"?' if close else "use one of: " + ", ".join(options)
@@ -134,8 +147,11 @@ def _translate(error: jsonschema.ValidationError) -> Iterator[Raw]:
         yield path, f"the list repeats {', '.join(dupes)}", "list each item once"
     elif kind == "minProperties":
         yield path, "the mapping is empty", "give at least one key, or remove it"
-    elif kind in ("minLength", "maxLength"):
-        yield path, f"{_show(value)} has the wrong length", error.message
+    elif kind == "minLength":
+        yield path, "the text is empty", "write a value, or remove the entry"
+    elif kind == "maxLength":
+        yield (path, f"{_show(value)} is longer than {error.validator_value} characters",
+               "shorten it")
     else:
         yield path, error.message, "see docs/module-yaml.md"
 
