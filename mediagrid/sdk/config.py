@@ -14,6 +14,8 @@ from mediagrid.sdk.types import describe_schema_error, redact
 if TYPE_CHECKING:
     from mediagrid.sdk.module import Module
 
+DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+
 
 class ModuleConfig:
     def __init__(self, module: Module) -> None:
@@ -25,7 +27,8 @@ class ModuleConfig:
         self.revision = 0
 
     def schema_json(self) -> str:
-        return json.dumps(self.schema, indent=2, sort_keys=True)
+        """The schema as a draft 2020-12 document, saying so in `$schema` (rule C-3)."""
+        return json.dumps({"$schema": DRAFT_2020_12, **self.schema}, indent=2, sort_keys=True)
 
     def redacted(self) -> dict[str, str]:
         return redact(self.values, self.schema)

@@ -4,6 +4,7 @@ named after the rule it would catch breaking."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import grpc
@@ -152,9 +153,12 @@ def test_n12_a_destroyed_entity_is_not_listed_and_says_nothing_more(harness: Har
     assert len(harness.reports()) == before
 
 
-def test_c4_c5_c6_config_revisions(make_harness: Any) -> None:
+def test_c3_c4_c5_c6_config_schema_and_revisions(make_harness: Any) -> None:
     h: Harness = make_harness(configurable=True)
     C, apply = "ConfigurableModuleService", config_pb2.ApplyConfigRequest
+    schema = json.loads(h.ok(C, "GetConfigSchema", config_pb2.GetConfigSchemaRequest()
+                             ).json_schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"  # C-3
     h.ok(C, "ApplyConfig", apply(config={"level": "low"}))
     h.fails(C, "ApplyConfig", apply(config={"level": "max"}), Code.INVALID_ARGUMENT)
     h.ok(C, "ApplyConfig", apply(config={"level": "high"}, validate_only=True))
