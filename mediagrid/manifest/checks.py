@@ -16,7 +16,7 @@ from typing import Any
 
 import jsonschema
 
-from mediagrid.manifest.durations import parse_duration
+from mediagrid.manifest.durations import is_finite, parse_duration
 from mediagrid.manifest.model import PLACEHOLDER_RE, PLACEHOLDERS, ModuleManifest, Problem
 
 # Set by the orchestrator (and `mediagrid module run`); module.yaml's env may not set them.
@@ -88,12 +88,15 @@ def semantic_errors(data: dict[str, Any], problem: MakeProblem) -> list[Problem]
 
 
 def _non_finite(value: Any, parts: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
-    """Paths of .inf and .nan numbers, which YAML reads and the schema lets through."""
+    """Paths of .inf, .nan and huge numbers, which YAML reads and the schema lets through."""
     if isinstance(value, dict):
         for key, item in value.items():
             yield from _non_finite(item, (*parts, str(key)))
-    elif isinstance(value, float) and not math.isfinite(value):
-        yield parts, ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
+    elif isinstance(value, int | float) and not is_finite(value):
+        if isinstance(value, int):
+            yield parts, f"{str(value)[:12]}... ({len(str(value))} digits)"
+        else:
+            yield parts, ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
 
 
 def _supervision_checks(sup: Any, problem: MakeProblem) -> list[Problem]:

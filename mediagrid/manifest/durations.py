@@ -19,8 +19,16 @@ def is_duration(value: object) -> bool:
     if isinstance(value, bool):
         return False
     if isinstance(value, int | float):
-        return math.isfinite(value) and value >= 0
+        return is_finite(value) and value >= 0
     return isinstance(value, str) and _DURATION.match(value) is not None
+
+
+def is_finite(value: float) -> bool:
+    """False for .inf, .nan and an integer too large for a float (YAML reads all three)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def parse_duration(value: str | float) -> float:

@@ -61,8 +61,7 @@ def load_manifest(path: str | os.PathLike[str]) -> ModuleManifest:
         source = parse(text)
     except YamlSyntaxError as exc:
         raise ManifestError([Problem(
-            shown, "", exc.message, "fix the YAML there (indentation, a missing ':' or quote)",
-            line=exc.line,
+            shown, "", exc.message, exc.fix, line=exc.line,
         )]) from None
     return _check(shown, file, source)
 
