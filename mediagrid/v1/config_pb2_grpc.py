@@ -69,7 +69,7 @@ class ConfigurableModuleServiceServicer:
 
     def ApplyConfig(self, request, context):
         """Validates and applies a configuration. Invalid: INVALID_ARGUMENT naming the key, and the
-        configuration in force does not change (rule C-3). Stale expected_revision: ABORTED.
+        configuration in force does not change (rule C-4). Stale expected_revision: ABORTED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -27,7 +27,7 @@ if _version_not_supported:
 
 class EntityServiceStub:
     """Entity lifecycle inside one module (rules N-* in docs/contract.md).
-    Every call but ListEntities on a module that is not READY fails with UNAVAILABLE.
+    Every call on a module that is not READY fails with UNAVAILABLE (rule H-10).
     """
 
     def __init__(self, channel):
@@ -65,7 +65,7 @@ class EntityServiceStub:
 
 class EntityServiceServicer:
     """Entity lifecycle inside one module (rules N-* in docs/contract.md).
-    Every call but ListEntities on a module that is not READY fails with UNAVAILABLE.
+    Every call on a module that is not READY fails with UNAVAILABLE (rule H-10).
     """
 
     def CreateEntity(self, request, context):
@@ -146,7 +146,7 @@ def add_EntityServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class EntityService:
     """Entity lifecycle inside one module (rules N-* in docs/contract.md).
-    Every call but ListEntities on a module that is not READY fails with UNAVAILABLE.
+    Every call on a module that is not READY fails with UNAVAILABLE (rule H-10).
     """
 
     @staticmethod

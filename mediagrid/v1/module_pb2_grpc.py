@@ -61,8 +61,8 @@ class ModuleServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Shutdown(self, request, context):
-        """Asks the module to stop: it moves to STOPPING, stops its flows and entities within the
-        grace period, answers, and then exits with code 0 (rule H-8).
+        """Asks the module to stop: it moves to STOPPING and answers at once, then stops its flows
+        and entities within the grace period and exits with code 0 (rule H-8).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

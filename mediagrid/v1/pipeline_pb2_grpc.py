@@ -114,7 +114,7 @@ class PipelineServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetFlowStatus(self, request, context):
-        """Current state and measured metrics of a flow. Unknown id: NOT_FOUND.
+        """Current state and measured metrics of a flow (rules P-10, P-11). Unknown id: NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
