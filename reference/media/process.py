@@ -1,6 +1,7 @@
 """FfmpegProcess: the one way a media module runs ffmpeg.
 
     proc = FfmpegProcess(args, name="camera-1", stall_timeout=5.0, restart="always")
+    # or args=lambda run: [...] to build each run's command (e.g. a new file name per run)
     await proc.start()
     async for progress in proc.updates():      # typed `-progress` blocks
         ...
@@ -11,7 +12,8 @@
 - `-progress pipe:N -stats_period P -nostats -nostdin` are added after argv[0] (N is an extra
   pipe, so stdout stays free for media);
 - stderr is drained continuously into a bounded tail, quoted by FfmpegError;
-- a run whose frame count stops rising for `stall_timeout` seconds is killed and restarted;
+- a run whose frame count stops rising for `stall_timeout` seconds (or that shows no frame
+  within `start_timeout` seconds of its start) is killed and restarted;
   exits are restarted according to `restart` ("always", "on-failure", "never") with the tiered
   backoff of watchdog.py, up to `max_restarts` restarts in all (None: no limit).
 """
@@ -64,11 +66,12 @@ class FfmpegProcess:
 
     def __init__(
         self,
-        args: Sequence[str],
+        args: Sequence[str] | Callable[[int], Sequence[str]],
         *,
         name: str = "ffmpeg",
         progress_period: float = 0.5,
         stall_timeout: float | None = 5.0,
+        start_timeout: float = 10.0,
         backoff: BackoffPolicy | None = None,
         restart: RestartPolicy = "on-failure",
         max_restarts: int | None = None,
@@ -81,19 +84,16 @@ class FfmpegProcess:
         on_progress: Callable[[Progress], None] | None = None,
         on_event: Callable[[SupervisorEvent], None] | None = None,
     ) -> None:
-        args = [str(a) for a in args]
-        if not args:
-            raise ValueError("ffmpeg args are empty: pass [ffmpeg_path(), '-i', ..., output]")
-        if clash := [a for a in args if a in _MANAGED_OPTIONS]:
-            raise ValueError(f"{clash[0]} is set by the supervisor: remove it from the args")
+        self._make_args = args if callable(args) else (lambda run, fixed=tuple(args): fixed)
+        self.args = _checked_args(self._make_args(1))
         if restart not in ("always", "on-failure", "never"):
             raise ValueError(f"restart must be always, on-failure or never, got {restart!r}")
         if progress_period <= 0:
             raise ValueError(f"progress_period must be > 0 s, got {progress_period}")
-        self.args = tuple(args)
         self.name = name
         self.progress_period = progress_period
         self.stall_timeout = stall_timeout
+        self.start_timeout = start_timeout
         self.restart = restart
         self.max_restarts = max_restarts
         self.kill_grace = kill_grace
@@ -234,6 +234,8 @@ class FfmpegProcess:
             await asyncio.wait({self._task}, timeout=left)
 
     async def _run_once(self, spawned: asyncio.Future[None]) -> tuple[str, int]:
+        if self.runs > 0:
+            self.args = _checked_args(self._make_args(self.runs + 1))
         read_fd, write_fd = os.pipe()
         argv = [
             self.args[0], "-nostdin", "-nostats",
@@ -259,7 +261,7 @@ class FfmpegProcess:
         self._emit("started", pid=proc.pid)
         if not spawned.done():
             spawned.set_result(None)
-        watchdog = StallWatchdog(self.stall_timeout or 1.0, self._clock)
+        watchdog = StallWatchdog(self.stall_timeout or 1.0, self._clock, self.start_timeout)
         stalled = False
         transport: asyncio.BaseTransport | None = None
         try:
@@ -311,7 +313,8 @@ class FfmpegProcess:
             return False
         self.stalls += 1
         self._backoff.unhealthy()
-        self._emit("stalled", pid=proc.pid, detail=f"no new frame for {self.stall_timeout:g} s")
+        self._emit("stalled", pid=proc.pid, detail=f"no new frame for {watchdog.stall_timeout:g} s"
+                   if watchdog.streaming else f"no frame in {watchdog.start_timeout:g} s")
         _signal_group(proc.pid, signal.SIGTERM)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self.kill_grace):
@@ -324,6 +327,15 @@ class FfmpegProcess:
         log.info("ffmpeg %s: %s", self.name, event)
         if self._on_event is not None:
             self._on_event(event)
+
+
+def _checked_args(args: Sequence[str]) -> tuple[str, ...]:
+    checked = tuple(str(a) for a in args)
+    if not checked:
+        raise ValueError("ffmpeg args are empty: pass [ffmpeg_path(), '-i', ..., output]")
+    if clash := [a for a in checked if a in _MANAGED_OPTIONS]:
+        raise ValueError(f"{clash[0]} is set by the supervisor: remove it from the args")
+    return checked
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:

@@ -98,3 +98,19 @@ def test_new_frames_hold_the_stall_off_and_a_repeated_count_does_not() -> None:
 def test_bad_policy_names_the_setting(kwargs: dict[str, object], fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
         BackoffPolicy(**kwargs)  # type: ignore[arg-type]
+
+
+def test_the_first_frame_gets_the_start_timeout_then_the_stall_timeout_applies() -> None:
+    clock = FakeClock()
+    watchdog = StallWatchdog(1.5, clock, start_timeout=10.0)
+    watchdog.started()
+    clock.advance(9.9)
+    assert not watchdog.stalled() and not watchdog.streaming
+    assert watchdog.frames(1)
+    clock.advance(1.5)
+    assert watchdog.stalled()
+    watchdog.started()  # a restart gets the start timeout again
+    clock.advance(9.9)
+    assert not watchdog.stalled()
+    clock.advance(0.1)
+    assert watchdog.stalled()
