@@ -13,8 +13,9 @@ See docs/media.md.
 
 from mediagrid.reference.media.errors import FfmpegError, FfmpegNotFound
 from mediagrid.reference.media.ffmpeg_binary import ffmpeg_path
-from mediagrid.reference.media.process import FfmpegProcess, SupervisorEvent
+from mediagrid.reference.media.process import FfmpegProcess
 from mediagrid.reference.media.progress import Progress, ProgressParser
+from mediagrid.reference.media.supervision import SupervisorEvent
 from mediagrid.reference.media.watchdog import Backoff, BackoffPolicy, MonotonicClock, StallWatchdog
 
 __all__ = [

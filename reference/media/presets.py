@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from mediagrid.reference.media.commands import Options
 
-# MPEG-TS over UDP: 7 TS packets per datagram; a 4 MiB receive FIFO (in 188-byte packets).
+# MPEG-TS over UDP: 7 TS packets per datagram; a receive FIFO of 65536 188-byte packets (12 MiB).
 TS_PACKET_SIZE = 1316
 UDP_FIFO_PACKETS = 1 << 16
 # Read timeout (us): wakes the receive thread so closing cannot hang; a source silent this

@@ -27,13 +27,20 @@ import os
 import random
 import signal
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 from mediagrid.reference.media.errors import FfmpegError
 from mediagrid.reference.media.pdeathsig import preexec_for_current_process
 from mediagrid.reference.media.progress import Progress, ProgressParser
 from mediagrid.reference.media.stderr import StderrTail
+from mediagrid.reference.media.supervision import (
+    EventKind,
+    SupervisorEvent,
+    checked_args,
+    put_dropping_oldest,
+    reader_for_fd,
+    signal_group,
+)
 from mediagrid.reference.media.watchdog import (
     Backoff,
     BackoffPolicy,
@@ -43,22 +50,8 @@ from mediagrid.reference.media.watchdog import (
 )
 
 RestartPolicy = Literal["always", "on-failure", "never"]
-EventKind = Literal["started", "stalled", "exited", "restarting", "gave_up", "stopped"]
-_MANAGED_OPTIONS = ("-progress", "-stats_period")
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SupervisorEvent:
-    """Something the supervisor did or saw; `run` counts ffmpeg starts from 1."""
-
-    kind: EventKind
-    run: int
-    pid: int | None = None
-    exit_code: int | None = None
-    delay: float | None = None
-    detail: str = ""
 
 
 class FfmpegProcess:
@@ -85,7 +78,7 @@ class FfmpegProcess:
         on_event: Callable[[SupervisorEvent], None] | None = None,
     ) -> None:
         self._make_args = args if callable(args) else (lambda run, fixed=tuple(args): fixed)
-        self.args = _checked_args(self._make_args(1))
+        self.args = checked_args(self._make_args(1))
         if restart not in ("always", "on-failure", "never"):
             raise ValueError(f"restart must be always, on-failure or never, got {restart!r}")
         if progress_period <= 0:
@@ -160,7 +153,7 @@ class FfmpegProcess:
         await self._signal_until_done(signal.SIGKILL, None)
         await asyncio.wait({self._task})
         if self._proc is not None:
-            _signal_group(self._proc.pid, signal.SIGKILL)  # anything ffmpeg left in its group
+            signal_group(self._proc.pid, signal.SIGKILL)  # anything ffmpeg left in its group
         return self.exit_code
 
     async def updates(self) -> AsyncIterator[Progress]:
@@ -215,7 +208,7 @@ class FfmpegProcess:
             if not spawned.done():
                 spawned.set_result(None)
             for queue in self._subscribers:
-                _put_dropping_oldest(queue, None)
+                put_dropping_oldest(queue, None)
 
     async def _signal_until_done(self, sig: signal.Signals, within: float | None) -> None:
         """Signals each run's group once (a restart may race with stop) until the task ends."""
@@ -226,7 +219,7 @@ class FfmpegProcess:
         while not self._task.done():
             proc = self._proc
             if proc is not None and proc.returncode is None and proc.pid not in signalled:
-                _signal_group(proc.pid, sig)
+                signal_group(proc.pid, sig)
                 signalled.add(proc.pid)
             left = 0.1 if end is None else min(0.1, end - loop.time())
             if left <= 0:
@@ -235,7 +228,7 @@ class FfmpegProcess:
 
     async def _run_once(self, spawned: asyncio.Future[None]) -> tuple[str, int]:
         if self.runs > 0:
-            self.args = _checked_args(self._make_args(self.runs + 1))
+            self.args = checked_args(self._make_args(self.runs + 1))
         read_fd, write_fd = os.pipe()
         argv = [
             self.args[0], "-nostdin", "-nostats",
@@ -265,7 +258,7 @@ class FfmpegProcess:
         stalled = False
         transport: asyncio.BaseTransport | None = None
         try:
-            progress_reader, transport = await _reader_for_fd(read_fd)
+            progress_reader, transport = await reader_for_fd(read_fd)
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._tail.drain(proc.stderr))  # type: ignore[arg-type]
                 group.create_task(self._read_progress(progress_reader, watchdog))
@@ -278,7 +271,7 @@ class FfmpegProcess:
                     watcher.cancel()
         except BaseException:
             if proc.returncode is None:
-                _signal_group(proc.pid, signal.SIGKILL)
+                signal_group(proc.pid, signal.SIGKILL)
                 await asyncio.shield(proc.wait())
             raise
         finally:
@@ -300,7 +293,7 @@ class FfmpegProcess:
             if self._on_progress is not None:
                 self._on_progress(progress)
             for queue in self._subscribers:
-                _put_dropping_oldest(queue, progress)
+                put_dropping_oldest(queue, progress)
 
     async def _watch(self, proc: asyncio.subprocess.Process, watchdog: StallWatchdog) -> bool:
         """Kills a stalled run; True when it did."""
@@ -315,11 +308,11 @@ class FfmpegProcess:
         self._backoff.unhealthy()
         self._emit("stalled", pid=proc.pid, detail=f"no new frame for {watchdog.stall_timeout:g} s"
                    if watchdog.streaming else f"no frame in {watchdog.start_timeout:g} s")
-        _signal_group(proc.pid, signal.SIGTERM)
+        signal_group(proc.pid, signal.SIGTERM)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self.kill_grace):
                 await proc.wait()
-        _signal_group(proc.pid, signal.SIGKILL)
+        signal_group(proc.pid, signal.SIGKILL)
         return True
 
     def _emit(self, kind: EventKind, **fields: object) -> None:
@@ -327,33 +320,3 @@ class FfmpegProcess:
         log.info("ffmpeg %s: %s", self.name, event)
         if self._on_event is not None:
             self._on_event(event)
-
-
-def _checked_args(args: Sequence[str]) -> tuple[str, ...]:
-    checked = tuple(str(a) for a in args)
-    if not checked:
-        raise ValueError("ffmpeg args are empty: pass [ffmpeg_path(), '-i', ..., output]")
-    if clash := [a for a in checked if a in _MANAGED_OPTIONS]:
-        raise ValueError(f"{clash[0]} is set by the supervisor: remove it from the args")
-    return checked
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-def _put_dropping_oldest(queue: asyncio.Queue[Progress | None], item: Progress | None) -> None:
-    if queue.full():
-        queue.get_nowait()
-    queue.put_nowait(item)
-
-
-async def _reader_for_fd(fd: int) -> tuple[asyncio.StreamReader, asyncio.BaseTransport]:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=1 << 20)
-    pipe = os.fdopen(fd, "rb", buffering=0)
-    transport, _ = await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(reader), pipe
-    )
-    return reader, transport
