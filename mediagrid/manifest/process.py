@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import functools
 import os
 import random
 import signal
@@ -25,6 +24,7 @@ import grpc
 from mediagrid.manifest.backoff import backoff_delays
 from mediagrid.manifest.durations import format_duration
 from mediagrid.manifest.model import ModuleManifest
+from mediagrid.process import die_with_parent_preexec
 from mediagrid.v1 import module_pb2, module_pb2_grpc
 
 EXIT_PORT_IN_USE = 98  # contract: the module could not bind GRPC_PORT
@@ -51,21 +51,6 @@ def free_port(host: str = "127.0.0.1") -> int:
 def exit_status(returncode: int) -> int:
     """A shell-style exit status: killed by signal N -> 128 + N."""
     return 128 - returncode if returncode < 0 else returncode
-
-
-def _die_with_parent() -> Callable[[], object] | None:
-    """A preexec_fn giving the child SIGKILL when its parent dies (Linux PR_SET_PDEATHSIG).
-    libc is loaded here, in the parent: the child, forked from a process with gRPC
-    threads, must only make the one C call, never import anything."""
-    if sys.platform != "linux":
-        return None
-    try:
-        import ctypes
-
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    return functools.partial(prctl, 1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
 
 
 class ModuleProcess:
@@ -101,7 +86,7 @@ class ModuleProcess:
                 *command, cwd=self.manifest.cwd, env=self.environment(),
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE, start_new_session=True,
-                preexec_fn=_die_with_parent(),
+                preexec_fn=die_with_parent_preexec(),
             )
         except OSError as exc:
             raise StartError(f"cannot start {command[0]}: {exc.strerror or exc}; check "

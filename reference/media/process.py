@@ -8,7 +8,7 @@
     await proc.stop(grace=5.0)
 
 - the child runs in its own session and process group; stop() sends SIGTERM to the group and
-  SIGKILL after `grace`; the child gets SIGKILL when the supervisor dies (pdeathsig.py);
+  SIGKILL after `grace`; the child gets SIGKILL when the supervisor dies (mediagrid.process);
 - `-progress pipe:N -stats_period P -nostats -nostdin` are added after argv[0] (N is an extra
   pipe, so stdout stays free for media);
 - stderr is drained continuously into a bounded tail, quoted by FfmpegError;
@@ -30,7 +30,6 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Literal
 
 from mediagrid.reference.media.errors import FfmpegError
-from mediagrid.reference.media.pdeathsig import preexec_for_current_process
 from mediagrid.reference.media.progress import Progress, ProgressParser
 from mediagrid.reference.media.stderr import StderrTail
 from mediagrid.reference.media.supervision import (
@@ -48,6 +47,8 @@ from mediagrid.reference.media.watchdog import (
     MonotonicClock,
     StallWatchdog,
 )
+
+from mediagrid.process import die_with_parent_preexec
 
 RestartPolicy = Literal["always", "on-failure", "never"]
 
@@ -240,7 +241,7 @@ class FfmpegProcess:
             proc = await asyncio.create_subprocess_exec(
                 *argv, stdin=self._stdin, stdout=self._stdout, stderr=asyncio.subprocess.PIPE,
                 pass_fds=(write_fd,), start_new_session=True,
-                preexec_fn=preexec_for_current_process(),
+                preexec_fn=die_with_parent_preexec(),
             )
         except BaseException:
             os.close(read_fd)

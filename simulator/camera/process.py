@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from mediagrid.process import die_with_parent_preexec
+
 READY_TIMEOUT = 20.0
 REPLY_TIMEOUT = 10.0
 
@@ -182,7 +184,8 @@ def start_camera(**options: Any) -> FakeCamera:
     args = [sys.executable, "-m", "mediagrid.cli", "camera", "--json", *camera_args(**options)]
     fd, stderr_path = tempfile.mkstemp(prefix="mediagrid-camera-", suffix=".log")
     process = subprocess.Popen(
-        args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=fd, start_new_session=True
+        args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=fd, start_new_session=True,
+        preexec_fn=die_with_parent_preexec(),
     )
     os.close(fd)
     camera = FakeCamera(process, stderr_path, user=options.get("user"),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
 import signal
 import socket
@@ -23,17 +22,10 @@ from typing import Protocol
 
 from mediagrid.simulator.camera.media import StreamConfig, build_command, is_keyframe_start
 
+from mediagrid.process import die_with_parent_preexec
+
 SDP_TIMEOUT = 15.0
 STOP_GRACE = 2.0
-_PR_SET_PDEATHSIG = 1
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: SIGKILL it when this process dies."""
-    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
 class ProducerError(RuntimeError):
     """ffmpeg did not start or died; the message quotes its stderr tail."""
 
@@ -148,7 +140,7 @@ class Producer:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent_preexec(),
         )
         self.starts += 1
         self._tasks.append(loop.create_task(self._drain(self._process)))

@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from mediagrid.process import die_with_parent_preexec
+
 SERVE = Path(__file__).with_name("serve.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
 READY_TIMEOUT = 20.0
@@ -101,7 +103,8 @@ class GStreamerRtspServer:
                "--size", self.size, "--fps", str(self.fps)]
         self._stderr = tempfile.NamedTemporaryFile(prefix="mediagrid-gst-", suffix=".log")
         self.process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+                                        stdin=subprocess.DEVNULL, start_new_session=True,
+                                        preexec_fn=die_with_parent_preexec())
         try:
             self.port = self._wait_ready()
         except BaseException:
