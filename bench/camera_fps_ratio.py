@@ -17,6 +17,7 @@ import time
 from fractions import Fraction
 
 import imageio_ffmpeg
+
 from mediagrid.simulator.camera.process import start_camera
 
 

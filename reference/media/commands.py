@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import ffmpeg
+
 from mediagrid.reference.media.timecode import TimecodeLayout, stamp_expression
 
 OptionValue = str | int | float | bool | None

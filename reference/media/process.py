@@ -29,6 +29,7 @@ import signal
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Literal
 
+from mediagrid.process import die_with_parent_preexec
 from mediagrid.reference.media.errors import FfmpegError
 from mediagrid.reference.media.progress import Progress, ProgressParser
 from mediagrid.reference.media.stderr import StderrTail
@@ -47,8 +48,6 @@ from mediagrid.reference.media.watchdog import (
     MonotonicClock,
     StallWatchdog,
 )
-
-from mediagrid.process import die_with_parent_preexec
 
 RestartPolicy = Literal["always", "on-failure", "never"]
 

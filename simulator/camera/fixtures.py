@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
 from mediagrid.simulator.camera.process import FakeCamera, start_camera
 
 

@@ -20,9 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from mediagrid.simulator.camera.media import StreamConfig, build_command, is_keyframe_start
-
 from mediagrid.process import die_with_parent_preexec
+from mediagrid.simulator.camera.media import StreamConfig, build_command, is_keyframe_start
 
 SDP_TIMEOUT = 15.0
 STOP_GRACE = 2.0

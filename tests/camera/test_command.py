@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from mediagrid.simulator.camera.process import CameraProcessError
 
+from mediagrid.simulator.camera.process import CameraProcessError
 from tests.camera import clients
 
 CAMERA = [sys.executable, "-m", "mediagrid.cli", "camera"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+
 from mediagrid.simulator.camera import faults, sdp
 from mediagrid.simulator.camera.auth import Authenticator, Credentials, parse_params
 from mediagrid.simulator.camera.media import is_keyframe_start, parse_fps, parse_size

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import imageio_ffmpeg
 import pytest
+
 from mediagrid.reference.media import FfmpegNotFound, ffmpeg_path
 from mediagrid.reference.media.commands import Filter, Input, Output, transcode
-
 from tests.media.helpers import FFMPEG
 from tests.support import ffprobe_json
 

@@ -6,9 +6,9 @@ import asyncio
 from pathlib import Path
 
 import pytest
+
 from mediagrid.reference.media import BackoffPolicy, FfmpegProcess, SupervisorEvent
 from mediagrid.reference.media.presets import rtsp_input
-
 from tests.media.helpers import FFMPEG, eventually
 from tests.support import ffprobe_json
 

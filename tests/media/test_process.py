@@ -10,8 +10,8 @@ import sys
 import textwrap
 
 import pytest
-from mediagrid.reference.media import BackoffPolicy, FfmpegError, FfmpegProcess, SupervisorEvent
 
+from mediagrid.reference.media import BackoffPolicy, FfmpegError, FfmpegProcess, SupervisorEvent
 from tests.media.helpers import (
     FFMPEG,
     alive,

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from mediagrid.reference.media import FfmpegProcess, Progress, ProgressParser
 from mediagrid.reference.media.commands import Input, Output, transcode
-
 from tests.media.helpers import FFMPEG
 from tests.support import ffprobe_json
 

@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
+
 from mediagrid.reference.media import timecode as tc
 from mediagrid.reference.media.commands import Input, Output, timecode_reader, timecode_stamp
-
 from tests.media.helpers import FFMPEG
 from tests.support import ffprobe_json
 

@@ -6,8 +6,8 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from mediagrid.reference.media import BackoffPolicy, FfmpegProcess, presets
 
+from mediagrid.reference.media import BackoffPolicy, FfmpegProcess, presets
 from tests.media.helpers import FFMPEG
 from tests.support import ffprobe_json
 

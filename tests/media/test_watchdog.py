@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from mediagrid.reference.media.watchdog import Backoff, BackoffPolicy, StallWatchdog
 
 
