@@ -192,8 +192,9 @@ class Entity(_Scoped):
         """Release resources. Links are stopped and removed before this is called."""
 
     async def connect(self, link: Link) -> None:
-        """Set up this entity's end of `link`. For Role.TARGET the SDK has put a free
-        `udp://` endpoint in `link.endpoint`; listen there or replace it."""
+        """Set up this entity's end of `link`. For Role.TARGET the SDK has put the URL the
+        source will send to in `link.endpoint` (a free port for `link.transport`: udp://,
+        tcp:// or srt://, contract §4.1); listen there or replace it."""
 
     async def disconnect(self, link: Link) -> None:
         """Tear down this entity's end of `link` (after `stop` if it was running)."""

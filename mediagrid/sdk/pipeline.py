@@ -20,15 +20,29 @@ if TYPE_CHECKING:
 
 DEFAULT_TRANSPORT = "mpegts-udp"
 
+# The URL a source sends to, per transport (contract §4.1); {host} and {port} are the target's.
+ENDPOINT_URLS = {
+    "mpegts-udp": ("udp", "udp://{host}:{port}?pkt_size=1316"),
+    "mpegts-tcp": ("tcp", "tcp://{host}:{port}"),
+    "srt": ("udp", "srt://{host}:{port}?mode=caller&latency=120000&transtype=live"),
+}
 
-def udp_endpoint(host: str) -> Endpoint:
-    """A free UDP port on `host` as the URL a source sends MPEG-TS to (IPv6 in brackets)."""
+
+def target_endpoint(transport: str, host: str) -> Endpoint:
+    """A free port on `host` for `transport`, as the URL the source sends to (IPv6 bracketed).
+    An unknown transport is INVALID_ARGUMENT naming the known ones."""
+    if transport not in ENDPOINT_URLS:
+        raise InvalidArgument(
+            f"transport_protocol {transport!r} is not a transport: use one of"
+            f" {', '.join(ENDPOINT_URLS)} (or leave it empty for {DEFAULT_TRANSPORT})"
+        )
+    kind, template = ENDPOINT_URLS[transport]
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+    with socket.socket(family, socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         port = sock.getsockname()[1]
     url_host = f"[{host}]" if family == socket.AF_INET6 else host
-    return Endpoint(f"udp://{url_host}:{port}?pkt_size=1316", DEFAULT_TRANSPORT)
+    return Endpoint(template.format(host=url_host, port=port), transport)
 
 
 class PipelineManager:
@@ -95,9 +109,8 @@ class PipelineManager:
         if role is Role.TARGET:
             assert target is not None
             transport = req.transport_protocol or DEFAULT_TRANSPORT
+            endpoint = target_endpoint(transport, rt.bind_host)  # unknown: INVALID_ARGUMENT
             _check_transport(target, transport)
-            endpoint = udp_endpoint(rt.bind_host)
-            endpoint.transport = transport
         elif role is Role.SOURCE:
             assert source is not None
             if not req.endpoint.url:

@@ -6,11 +6,14 @@ each aio servicer coroutine on a loop thread, so the servicers under test are th
 
 from __future__ import annotations
 
+import socket
+import urllib.parse
 import uuid
 
 import grpc
 import pytest
 
+from mediagrid.sdk.pipeline import target_endpoint
 from mediagrid.v1 import common_pb2, config_pb2, entity_pb2, event_pb2, module_pb2, pipeline_pb2
 from tests.sdk.conftest import Harness
 
@@ -206,6 +209,28 @@ def test_target_role_returns_a_udp_endpoint(harness: Harness) -> None:
     assert conn.endpoint.transport == "mpegts-udp"
     assert conn.endpoint.url.startswith("udp://127.0.0.1:")
     assert conn.endpoint.url.endswith("?pkt_size=1316")
+
+
+@pytest.mark.parametrize(("transport", "scheme", "kind"), [
+    ("mpegts-udp", "udp", socket.SOCK_DGRAM),
+    ("mpegts-tcp", "tcp", socket.SOCK_STREAM),
+    ("srt", "srt", socket.SOCK_DGRAM),
+])
+def test_target_endpoint_url_matches_its_transport(transport: str, scheme: str, kind: int) -> None:
+    endpoint = target_endpoint(transport, "127.0.0.1")
+    url = urllib.parse.urlsplit(endpoint.url)
+    assert (endpoint.transport, url.scheme, url.hostname) == (transport, scheme, "127.0.0.1")
+    with socket.socket(socket.AF_INET, kind) as sock:  # the port was free for that protocol
+        sock.bind(("127.0.0.1", url.port))
+
+
+def test_an_unknown_transport_is_invalid_argument(harness: Harness) -> None:
+    rec = eid(create(harness, "rec"))
+    details = harness.fails(P, "ConnectEntities", pipeline_pb2.ConnectEntitiesRequest(
+        connection_id="x2", source_entity_id="cam-elsewhere", target_entity_id=rec,
+        media_type=VIDEO, role=pipeline_pb2.CONNECTION_ROLE_TARGET,
+        transport_protocol="webrtc"), Code.INVALID_ARGUMENT)
+    assert "mpegts-udp, mpegts-tcp, srt" in details
 
 
 def test_flow_lifecycle_and_event_order(harness: Harness) -> None:
