@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +28,19 @@ def wait_dead(pid: int, timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.05)
     return not alive(pid)
+
+
+def group_gone(pgid: int, timeout: float = 5.0) -> bool:
+    """True once no process (not even a zombie) is left in process group `pgid`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
 
 
 def live_testsrc(output: str = "-", *, size: str = "160x120", fmt: str = "null") -> list[str]:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from tests.media.helpers import (
     FFMPEG,
     alive,
     eventually,
+    group_gone,
     live_testsrc,
     send_udp_burst,
     udp_receiver,
@@ -23,21 +25,37 @@ from tests.media.helpers import (
 )
 
 
-def test_stop_kills_the_whole_process_group() -> None:
+def test_stop_kills_the_whole_process_group(tmp_path: Path) -> None:
+    # argv[0] is a wrapper that leaves a helper process in the group, then execs ffmpeg: a
+    # stop() that signalled only ffmpeg's pid would leave the helper running.
+    helper_file = tmp_path / "helper.pid"
+    wrapper = tmp_path / "ffmpeg-with-helper"
+    wrapper.write_text(f'#!/bin/sh\nsleep 300 &\necho $! > {helper_file}\nexec {FFMPEG} "$@"\n')
+    wrapper.chmod(0o755)
+    args = [str(wrapper), *live_testsrc()[1:]]
+
     async def main() -> tuple[int, int | None]:
-        proc = FfmpegProcess(live_testsrc(), name="live", restart="always")
+        proc = FfmpegProcess(args, name="live", restart="always")
         await proc.start()
         await eventually(lambda: proc.latest is not None and proc.latest.frame >= 5)
         pid = proc.pid
         assert pid is not None and os.getpgid(pid) == pid  # its own group
-        code = await proc.stop(grace=3.0)
+        assert os.getpgid(int(helper_file.read_text())) == pid  # the helper shares it
+        # The helper holds ffmpeg's pipes too: a stop() that misses it never finishes.
+        async with asyncio.timeout(10):
+            code = await proc.stop(grace=3.0)
         return pid, code
 
-    pid, code = asyncio.run(main())
-    assert not alive(pid)
-    with pytest.raises(ProcessLookupError):
-        os.killpg(pid, 0)  # no process left in the group
-    assert code == 255  # ffmpeg's exit after a SIGTERM it handled
+    try:
+        pid, code = asyncio.run(main())
+        helper = int(helper_file.read_text())
+        assert wait_dead(helper, 2.0), "stop() left a process of ffmpeg's group running"
+        assert not alive(pid)
+        assert group_gone(pid, 2.0)  # once init reaps the helper's zombie
+        assert code == 255  # ffmpeg's exit after a SIGTERM it handled
+    finally:
+        if helper_file.exists() and alive(helper := int(helper_file.read_text())):
+            os.kill(helper, signal.SIGKILL)
 
 
 def test_stop_escalates_to_sigkill_after_the_grace(free_port: int) -> None:
@@ -67,8 +85,13 @@ SUPERVISOR = textwrap.dedent(
     from mediagrid.reference.media import FfmpegProcess
 
     async def main():
-        proc = FfmpegProcess(sys.argv[1:], name="orphan-check", restart="always")
+        # A progress period of an hour and `-loglevel error`: once running, this ffmpeg writes
+        # nothing to the supervisor's pipes, so a dead supervisor cannot kill it by SIGPIPE;
+        # only the parent-death signal can.
+        proc = FfmpegProcess(sys.argv[1:], name="orphan-check", restart="always",
+                             progress_period=3600, stall_timeout=None)
         await proc.start()
+        await asyncio.sleep(1.0)  # past ffmpeg's start-up output
         print(proc.pid, flush=True)
         await asyncio.sleep(3600)
 
@@ -78,10 +101,13 @@ SUPERVISOR = textwrap.dedent(
 
 
 def test_a_sigkilled_supervisor_leaves_no_ffmpeg() -> None:
+    args = live_testsrc()
+    args[1:1] = ["-loglevel", "error"]
     supervisor = subprocess.Popen(
-        [sys.executable, "-c", SUPERVISOR, *live_testsrc()],
+        [sys.executable, "-c", SUPERVISOR, *args],
         stdout=subprocess.PIPE, text=True, start_new_session=True,
     )
+    ffmpeg_pid = None
     try:
         line = supervisor.stdout.readline()  # type: ignore[union-attr]
         ffmpeg_pid = int(line)
@@ -90,9 +116,10 @@ def test_a_sigkilled_supervisor_leaves_no_ffmpeg() -> None:
         supervisor.wait(5)
         assert wait_dead(ffmpeg_pid, 5.0), f"ffmpeg {ffmpeg_pid} outlived its supervisor"
     finally:
-        with pytest.raises(ProcessLookupError):
-            os.killpg(supervisor.pid, signal.SIGKILL)  # nothing left anywhere in the tree
+        supervisor.kill()
         supervisor.wait(5)
+        if ffmpeg_pid is not None and alive(ffmpeg_pid):
+            os.killpg(ffmpeg_pid, signal.SIGKILL)  # the test failed: leave nothing behind
 
 
 def test_a_failing_ffmpeg_error_quotes_its_stderr_tail(tmp_path: object) -> None:
