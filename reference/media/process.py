@@ -255,7 +255,7 @@ class FfmpegProcess:
         if not spawned.done():
             spawned.set_result(None)
         watchdog = StallWatchdog(self.stall_timeout or 1.0, self._clock, self.start_timeout)
-        stalled = False
+        stalls_before = self.stalls
         transport: asyncio.BaseTransport | None = None
         try:
             progress_reader, transport = await reader_for_fd(read_fd)
@@ -267,7 +267,6 @@ class FfmpegProcess:
                     watcher = group.create_task(self._watch(proc, watchdog))
                 code = await proc.wait()
                 if watcher is not None:
-                    stalled = watcher.done() and not watcher.cancelled() and watcher.result()
                     watcher.cancel()
         except BaseException:
             if proc.returncode is None:
@@ -277,6 +276,9 @@ class FfmpegProcess:
         finally:
             if transport is not None:
                 transport.close()
+        # Counted, not taken from the watcher's result: a run that obeys the watcher's SIGTERM
+        # exits while the watcher still waits on it, and the exit is seen first.
+        stalled = self.stalls > stalls_before
         self._tail.add(f"[supervisor] run {self.runs} exited with code {code}")
         self._emit("exited", pid=proc.pid, exit_code=code, detail="stalled" if stalled else "")
         return ("stalled" if stalled else "exited"), code
@@ -295,15 +297,17 @@ class FfmpegProcess:
             for queue in self._subscribers:
                 put_dropping_oldest(queue, progress)
 
-    async def _watch(self, proc: asyncio.subprocess.Process, watchdog: StallWatchdog) -> bool:
-        """Kills a stalled run; True when it did."""
+    async def _watch(self, proc: asyncio.subprocess.Process, watchdog: StallWatchdog) -> None:
+        """Counts a stall and kills the stalled run (SIGTERM, SIGKILL after kill_grace)."""
         while True:
             left = watchdog.remaining()
             if left <= 0:
                 break
-            await asyncio.sleep(left)
+            # Wake at least every stall_timeout: once the first frame comes, the limit drops
+            # from start_timeout to stall_timeout, and a stall must not wait out the former.
+            await asyncio.sleep(min(left, watchdog.stall_timeout))
         if self._stopping.is_set():
-            return False
+            return
         self.stalls += 1
         self._backoff.unhealthy()
         self._emit("stalled", pid=proc.pid, detail=f"no new frame for {watchdog.stall_timeout:g} s"
@@ -313,7 +317,6 @@ class FfmpegProcess:
             async with asyncio.timeout(self.kill_grace):
                 await proc.wait()
         signal_group(proc.pid, signal.SIGKILL)
-        return True
 
     def _emit(self, kind: EventKind, **fields: object) -> None:
         event = SupervisorEvent(kind, self.runs, **fields)  # type: ignore[arg-type]

@@ -212,3 +212,31 @@ def test_a_stall_restarts_after_the_backoff_and_streaming_resumes(free_port: int
     second_start = [t for t, e in events if e.kind == "started"][1]
     assert second_start - restarting >= 0.4
     assert times["stalled"] > times["started"]
+
+
+def test_a_stall_soon_after_the_start_is_seen_after_the_stall_timeout() -> None:
+    # 30 frames, then none (select drops the rest) while ffmpeg keeps reading its input, so
+    # the watchdog's SIGTERM ends it at once (exit 255). The stall must be the reason given,
+    # and it must be seen stall_timeout after the last frame, not at the start timeout.
+    args = [FFMPEG, "-re", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25",
+            "-vf", "select=lt(n\\,30)", "-f", "null", "-"]
+    events: list[SupervisorEvent] = []
+
+    async def main() -> FfmpegProcess:
+        proc = FfmpegProcess(args, name="frozen", restart="never", stall_timeout=0.5,
+                             start_timeout=60.0, kill_grace=60.0, progress_period=0.1,
+                             on_event=events.append)
+        await proc.start()
+        with pytest.raises(FfmpegError, match="'frozen' stalled") as caught:
+            async with asyncio.timeout(20):  # far below the start timeout and the kill grace
+                await proc.wait()
+        assert caught.value.exit_code == 255  # SIGTERM, not the SIGKILL after kill_grace
+        return proc
+
+    proc = asyncio.run(main())
+    assert proc.stalls == 1
+    assert proc.latest is not None and proc.latest.frame == 30
+    stalled = next(e for e in events if e.kind == "stalled")
+    assert stalled.detail == "no new frame for 0.5 s"
+    exited = next(e for e in events if e.kind == "exited")
+    assert (exited.exit_code, exited.detail) == (255, "stalled")
