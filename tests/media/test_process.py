@@ -240,3 +240,42 @@ def test_a_stall_soon_after_the_start_is_seen_after_the_stall_timeout() -> None:
     assert stalled.detail == "no new frame for 0.5 s"
     exited = next(e for e in events if e.kind == "exited")
     assert (exited.exit_code, exited.detail) == (255, "stalled")
+
+
+class StepClock:
+    """A clock that moves only when the test moves it."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def now(self) -> float:
+        return self.t
+
+
+def test_the_backoff_tier_resets_only_after_healthy_streaming_on_the_injected_clock() -> None:
+    # Runs 1, 3 and 5 fail at once; runs 2 and 4 stream, 2 for less than healthy_reset on the
+    # injected clock (1 s per update), 4 for more (10 s per update). Only run 4 resets the tier.
+    failing = [FFMPEG, "-f", "lavfi", "-i", "nosuchsource", "-f", "null", "-"]
+    short = [FFMPEG, "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25", "-frames:v", "5",
+             "-f", "null", "-"]
+    streaming = [FFMPEG, "-re", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25",
+                 "-t", "1", "-f", "null", "-"]
+    clock = StepClock()
+    events: list[SupervisorEvent] = []
+    runs = {2: short, 4: streaming}
+    step = {2: 1.0, 4: 10.0}
+
+    async def main() -> None:
+        proc = FfmpegProcess(
+            lambda run: runs.get(run, failing), name="tiers", restart="always", max_restarts=4,
+            stall_timeout=None, progress_period=0.1, clock=clock, on_event=events.append,
+            on_progress=lambda p: setattr(clock, "t", clock.t + step.get(proc.runs, 0.0)),
+            backoff=BackoffPolicy(tiers=(0.0, 0.01, 0.02, 0.03), healthy_reset=10.0, jitter=0),
+        )
+        await proc.start()
+        with pytest.raises(FfmpegError, match="after 4 restarts"):
+            async with asyncio.timeout(20):
+                await proc.wait()
+
+    asyncio.run(main())
+    assert [e.delay for e in events if e.kind == "restarting"] == [0.0, 0.01, 0.02, 0.0]

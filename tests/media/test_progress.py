@@ -80,3 +80,20 @@ def test_progress_of_a_real_encode_agrees_with_ffprobe(tmp_path: Path) -> None:
     assert final.total_size is not None
     assert abs(final.total_size - out.stat().st_size) <= 0.02 * out.stat().st_size
     assert final.out_time_s is not None and abs(final.out_time_s - 3.0) <= 0.1
+
+
+def test_the_update_period_is_the_one_asked_for() -> None:
+    # 2 s at the native rate: ffmpeg's default period (0.5 s) would give about 4 updates.
+    args = [FFMPEG, "-re", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25", "-t", "2",
+            "-f", "null", "-"]
+    updates: list[Progress] = []
+
+    async def main() -> int:
+        proc = FfmpegProcess(args, name="period", restart="never", progress_period=0.1,
+                             on_progress=updates.append)
+        await proc.start()
+        return await proc.wait()
+
+    assert asyncio.run(main()) == 0
+    assert len(updates) >= 10, [u.out_time_s for u in updates]
+    assert updates[-1].ended and updates[-1].frame == 50
