@@ -21,8 +21,9 @@ def rtsp_input(
 ) -> Options:
     """Pulling from an RTSP camera: interleaved TCP, a socket I/O timeout, little buffering.
 
-    `timeout` (microseconds) makes a silent server an error instead of a hang; the watchdog
-    restarts the run either way.
+    `timeout` (microseconds) ends the run when the server falls silent instead of hanging.
+    ffmpeg 9 takes that timeout for the end of the input and exits 0, so a live pull needs
+    FfmpegProcess(restart="always") to be restarted (docs/media.md, "Watchdog and restarts").
     """
     if timeout_s <= 0:
         raise ValueError(f"RTSP timeout must be > 0 s, got {timeout_s}")

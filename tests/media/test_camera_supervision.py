@@ -106,3 +106,34 @@ def test_supervised_ffmpeg_records_from_gstreamers_rtsp_server(gstreamer_rtsp_se
     assert (video["codec_name"], video["width"], video["height"]) == ("h264", 320, 240)
     assert proc.latest is not None
     assert abs(video_frames(out) - proc.latest.frame) <= 2
+
+
+def test_the_rtsp_preset_socket_timeout_ends_a_silent_pull_and_always_restarts_it(
+    fake_camera, tmp_path
+):
+    # No watchdog: only ffmpeg's own RTSP socket timeout (rtsp_input(timeout_s=1)) can end
+    # the run once the camera goes silent; without it ffmpeg would wait forever. ffmpeg takes
+    # the timeout for the end of its input and exits 0, so only restart="always" restarts it.
+    camera = fake_camera(size="320x240", fps=25)
+    events: list[SupervisorEvent] = []
+
+    async def main() -> FfmpegProcess:
+        proc = FfmpegProcess(
+            lambda run: record_args(camera.url, tmp_path / f"run-{run}.ts", rtsp_timeout_s=1.0),
+            name="silent", restart="always", stall_timeout=None, progress_period=0.2,
+            backoff=BackoffPolicy(tiers=(0.2,), jitter=0.0), on_event=events.append,
+        )
+        await proc.start()
+        await eventually(lambda: proc.latest is not None and proc.latest.frame >= 10)
+        camera.inject("stall")
+        await eventually(lambda: any(e.kind == "exited" for e in events), within=10)
+        camera.clear()
+        await eventually(lambda: proc.runs >= 2 and proc.latest is not None
+                         and proc.latest.frame >= 10)
+        await proc.stop(grace=1.0)
+        return proc
+
+    proc = asyncio.run(main())
+    first_exit = next(e for e in events if e.kind == "exited")
+    assert (first_exit.run, first_exit.exit_code, first_exit.detail) == (1, 0, "")
+    assert proc.stalls == 0 and proc.restarts >= 1
