@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 from pathlib import Path
@@ -58,3 +59,19 @@ def test_options_filters_and_flags_make_a_command_ffmpeg_runs(tmp_path: Path) ->
 def test_a_dashed_option_name_is_refused_with_the_fix() -> None:
     with pytest.raises(ValueError, match="without the leading dash"):
         transcode(FFMPEG, Input("x", {"-re": True}), Output("y"))
+
+
+def test_ffmpeg_python_is_imported_only_by_commands_py() -> None:
+    # ffmpeg-python is unmaintained: it must stay replaceable by rewriting one file.
+    root = Path(__file__).resolve().parents[2]
+    importers = []
+    for folder in ("mediagrid", "reference", "simulator", "bench", "tests"):
+        for source in sorted((root / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(source.read_text(), str(source))):
+                names = (
+                    [a.name for a in node.names] if isinstance(node, ast.Import)
+                    else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                )
+                if any(n == "ffmpeg" or n.startswith("ffmpeg.") for n in names):
+                    importers.append(source.relative_to(root).as_posix())
+    assert importers == ["reference/media/commands.py"]
