@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from typing import Any
 
 DESCRIPTION = """\
@@ -129,6 +130,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
+    from mediagrid.reference.media import FfmpegNotFound, ffmpeg_path
     from mediagrid.simulator.camera.main import serve
 
     parser: argparse.ArgumentParser = args._parser
@@ -142,6 +144,11 @@ def run(args: argparse.Namespace) -> int:
         config = build_config(args)
     except ValueError as exc:
         parser.error(str(exc))
+    try:  # a bad MEDIAGRID_FFMPEG is bad input: say so before serving anything
+        ffmpeg_path(config.ffmpeg or None)
+    except FfmpegNotFound as exc:
+        print(f"mediagrid camera: {exc}", file=sys.stderr)
+        return 2
     return asyncio.run(serve(config, json_output=args.json))
 
 

@@ -17,6 +17,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
+from mediagrid.reference.media import ffmpeg_path
 from mediagrid.simulator.camera import faults as fault_specs
 from mediagrid.simulator.camera.auth import Authenticator, Credentials
 from mediagrid.simulator.camera.faults import Faults
@@ -26,12 +27,6 @@ from mediagrid.simulator.camera.rtsp import Request, RtspError
 from mediagrid.simulator.camera.session import Connection
 
 DEFAULT_CREDENTIALS = Credentials("admin", "admin", "digest")
-
-
-def ffmpeg_path() -> str:
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 @dataclass
@@ -60,7 +55,7 @@ class CameraServer:
         self.faults = self.config.faults
         self.port = self.config.port
         self.session_version = random.randrange(1, 2**31)
-        ffmpeg = self.config.ffmpeg or ffmpeg_path()
+        ffmpeg = ffmpeg_path(self.config.ffmpeg or None)
         self.producers = {
             s.name: Producer(s, ffmpeg, self.config.linger) for s in self.config.streams
         }

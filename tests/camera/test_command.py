@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -31,6 +32,14 @@ def test_bad_flags_exit_2_naming_the_flag(flags, named):
     result = subprocess.run([*CAMERA, *flags], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert named in result.stderr
+
+
+def test_a_missing_ffmpeg_setting_exits_2_naming_it_without_a_traceback(free_port: int) -> None:
+    env = {**os.environ, "MEDIAGRID_FFMPEG": "/nonexistent/ffmpeg"}
+    result = subprocess.run([*CAMERA, "--port", str(free_port)], capture_output=True, text=True,
+                            timeout=30, env=env, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2
+    assert "MEDIAGRID_FFMPEG" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_prints_the_url_and_stops_on_ctrl_c_without_a_traceback(free_port):
