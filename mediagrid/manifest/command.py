@@ -54,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
     from mediagrid.manifest.schemas import schema_text
 
     if args.print_schema:
+        if args.paths:
+            args._parser.error(f"--print-schema takes no PATH (got {' '.join(args.paths)}); "
+                               "to check files, leave out --print-schema")
         print(schema_text(), end="")
         return EXIT_OK
     if not args.paths:

@@ -67,3 +67,12 @@ def test_print_schema_and_usage_errors() -> None:
     assert result.returncode == 2 and "give at least one PATH" in result.stderr
     result = mediagrid("validate", "no/such/dir")
     assert result.returncode == 2 and "no such file" in result.stdout
+
+
+def test_print_schema_with_a_path_is_a_usage_error() -> None:
+    """It used to print the schema and ignore the path: a user meaning to check the file
+    got exit 0 and a JSON Schema instead."""
+    result = mediagrid("validate", "--print-schema", VALID)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "--print-schema takes no PATH" in result.stderr
+    assert VALID in result.stderr  # names what was given
