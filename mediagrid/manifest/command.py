@@ -34,9 +34,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="a module.yaml file, or a folder holding one")
     parser.add_argument("--json", action="store_true",
-                        help="print a JSON list, one object per file: file, valid, id, "
-                             "errors, warnings (each problem: file, field, message, fix, "
-                             "severity, line)")
+                        help="print a JSON list, one object per file: file (the "
+                             "module.yaml read), valid, id, errors, warnings (each problem: "
+                             "file, field, message, fix, severity, line)")
     parser.add_argument("--print-schema", action="store_true",
                         help="print the module.yaml JSON Schema (draft 2020-12) and exit")
     parser.set_defaults(func=run, _parser=parser)
@@ -48,7 +48,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from mediagrid.manifest.loader import load_manifest
+    from mediagrid.manifest.loader import load_manifest, manifest_file
     from mediagrid.manifest.model import ManifestError, ModuleManifest
     from mediagrid.manifest.report import console, print_verdict, verdict_json
     from mediagrid.manifest.schemas import schema_text
@@ -63,10 +63,11 @@ def run(args: argparse.Namespace) -> int:
         args._parser.error("give at least one PATH (a module.yaml or its folder)")
     results: list[tuple[str, ModuleManifest | ManifestError]] = []
     for path in args.paths:
+        file = str(manifest_file(path))  # a folder means folder/module.yaml: name what was read
         try:
-            results.append((path, load_manifest(path)))
+            results.append((file, load_manifest(path)))
         except ManifestError as exc:
-            results.append((path, exc))
+            results.append((file, exc))
     invalid = sum(isinstance(result, ManifestError) for _, result in results)
     if args.json:
         print(json.dumps([verdict_json(path, result) for path, result in results], indent=2))

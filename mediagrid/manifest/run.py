@@ -99,7 +99,7 @@ async def run_module(path: str, *, port: int | None = None, orchestrator: str = 
     import asyncio
     import signal
 
-    from mediagrid.manifest.loader import load_manifest
+    from mediagrid.manifest.loader import load_manifest, manifest_file
     from mediagrid.manifest.model import ManifestError
     from mediagrid.manifest.process import EXIT_PORT_IN_USE, ModuleProcess, StartError, free_port
     from mediagrid.manifest.report import console, print_problem, print_verdict
@@ -108,7 +108,7 @@ async def run_module(path: str, *, port: int | None = None, orchestrator: str = 
     try:
         manifest = load_manifest(path)
     except ManifestError as exc:
-        print_verdict(err, path, exc)
+        print_verdict(err, str(manifest_file(path)), exc)
         return EXIT_INVALID
     for problem in manifest.warnings:
         print_problem(err, problem, indent="")

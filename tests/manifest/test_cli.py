@@ -24,7 +24,11 @@ def mediagrid(*args: str) -> subprocess.CompletedProcess[str]:
 def test_valid_files_exit_0() -> None:
     result = mediagrid("validate", VALID, "fixtures/modules/tiny/module.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"✓ {VALID}  valid  (module rtsp-source, 3 entity types)" in result.stdout
+    # the header names the file read, not the folder typed: that is what the problems
+    # refer to, and what an editor opens
+    assert f"✓ {VALID}/module.yaml  valid  (module rtsp-source, 3 entity types)" in \
+        result.stdout
+    assert "✓ fixtures/modules/tiny/module.yaml  valid" in result.stdout
     assert "2 files: 2 valid, 0 invalid" in result.stdout
 
 
@@ -32,8 +36,8 @@ def test_any_invalid_file_exits_2_and_all_are_checked() -> None:
     result = mediagrid("validate", BAD_DURATION, VALID, TYPO)
     assert result.returncode == 2
     out = result.stdout
-    assert f"✗ {BAD_DURATION}  invalid, 1 problem" in out
-    assert f"✓ {VALID}  valid" in out
+    assert f"✗ {BAD_DURATION}/module.yaml  invalid, 1 problem" in out
+    assert f"✓ {VALID}/module.yaml  valid" in out
     assert f"✗ {TYPO}  invalid" in out
     assert 'error supervision.health_period (line 5): "fast" is not a duration' in out
     assert 'fix: write it like "500ms" or "2s"' in out
@@ -47,8 +51,9 @@ def test_json_output_shape() -> None:
     assert result.returncode == 2
     report = json.loads(result.stdout)
     assert [(r["file"], r["valid"], r["id"]) for r in report] == [
-        (VALID, True, "rtsp-source"), (BAD_DURATION, False, None),
-        ("fixtures/modules/minimal", True, "minimal")]
+        (f"{VALID}/module.yaml", True, "rtsp-source"),
+        (f"{BAD_DURATION}/module.yaml", False, None),
+        ("fixtures/modules/minimal/module.yaml", True, "minimal")]
     [error] = report[1]["errors"]
     assert error == {
         "file": f"{BAD_DURATION}/module.yaml", "field": "supervision.health_period",

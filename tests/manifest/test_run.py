@@ -173,6 +173,8 @@ def test_invalid_manifest_exits_2() -> None:
     result = subprocess.run(cli(str(ROOT / "fixtures/invalid-modules/bad-duration"), "--once"),
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
+    assert "✗ " + str(ROOT / "fixtures/invalid-modules/bad-duration/module.yaml") in \
+        result.stderr.replace("\n", "")
     assert "supervision.health_period" in result.stderr
 
 
