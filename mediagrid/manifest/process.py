@@ -35,11 +35,18 @@ RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
 
 
 class StartError(Exception):
-    """The module did not become READY. `exit_code` is set when the process exited."""
+    """The module did not become READY. `reason` is one line; `exit_code` is set when the
+    process exited by itself, and `stderr_tail` then holds its last stderr lines.
+    str() is the reason with the tail quoted, for callers that did not show the output."""
 
-    def __init__(self, message: str, exit_code: int | None = None) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    def __init__(self, reason: str, exit_code: int | None = None,
+                 stderr_tail: tuple[str, ...] = ()) -> None:
+        self.reason, self.exit_code, self.stderr_tail = reason, exit_code, stderr_tail
+        if exit_code is None:
+            super().__init__(reason)
+            return
+        tail = "\n".join(f"    {line}" for line in stderr_tail) or "    (nothing on stderr)"
+        super().__init__(f"{reason}; its last stderr lines:\n{tail}")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -136,10 +143,9 @@ class ModuleProcess:
         # Let the pipes drain so the tail holds the module's last words.
         await asyncio.wait(self._pumps, timeout=1.0)
         code = await self.wait()
-        tail = "\n".join(f"    {line}" for line in self.stderr_tail) or "    (nothing on stderr)"
         why = " (port in use)" if code == EXIT_PORT_IN_USE else ""
         return StartError(f"module {self.manifest.id} exited with code {code}{why} before "
-                          f"it was READY; its last stderr lines:\n{tail}", exit_code=code)
+                          "it was READY", exit_code=code, stderr_tail=tuple(self.stderr_tail))
 
     async def wait_ready(self) -> module_pb2.HealthCheckResponse:
         """Polls HealthCheck with the start-up retry backoff until the module says READY.

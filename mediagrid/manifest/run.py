@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mediagrid.manifest.model import ModuleManifest
     from mediagrid.manifest.process import ModuleProcess
     from mediagrid.v1 import module_pb2
 
@@ -95,23 +94,50 @@ async def run_module(path: str, *, port: int | None = None, orchestrator: str = 
                      as_json: bool = False, once: bool = False,
                      pick_port: Callable[[], int] | None = None) -> int:
     """The whole of `mediagrid module run`; returns the exit code. `pick_port` chooses the
-    port when none is given (tests pass one that hands out a taken port first)."""
+    port when none is given (tests pass one that hands out a taken port first).
+    With `as_json`, stdout gets exactly one JSON object whatever happens (its shapes are in
+    mediagrid.manifest.summary); without it, a table once READY."""
     import asyncio
     import signal
+
+    from rich.markup import escape
 
     from mediagrid.manifest.loader import load_manifest, manifest_file
     from mediagrid.manifest.model import ManifestError
     from mediagrid.manifest.process import EXIT_PORT_IN_USE, ModuleProcess, StartError, free_port
     from mediagrid.manifest.report import console, print_problem, print_verdict
+    from mediagrid.manifest.summary import failure_summary, once_summary, print_json, print_ready
 
     err = console(stderr=True)
+    file = str(manifest_file(path))
     try:
         manifest = load_manifest(path)
     except ManifestError as exc:
-        print_verdict(err, str(manifest_file(path)), exc)
+        print_verdict(err, file, exc)
+        if as_json:
+            count = len(exc.problems)
+            print_json(failure_summary(
+                None, file, f"{file} is invalid ({count} problem{'s' if count != 1 else ''})",
+                problems=[p.to_dict() for p in exc.problems]))
         return EXIT_INVALID
     for problem in manifest.warnings:
         print_problem(err, problem, indent="")
+
+    def fail(proc: ModuleProcess | None, error: StartError | str) -> None:
+        """Reports a failed start: the reason on stderr (the module's own output, forwarded
+        live, is right above it), everything in the JSON."""
+        reason = error if isinstance(error, str) else error.reason
+        shown = reason
+        if isinstance(error, StartError) and error.exit_code is not None:
+            shown += "; see its output above" if error.stderr_tail else \
+                " (it wrote nothing on stderr)"
+        err.print(f"[red]error:[/] {escape(shown)}")
+        if as_json:
+            print_json(failure_summary(
+                manifest, file, reason, proc=proc,
+                exit_code=error.exit_code if isinstance(error, StartError) else None,
+                stderr_tail=list(proc.stderr_tail) if proc else []))
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -126,22 +152,28 @@ async def run_module(path: str, *, port: int | None = None, orchestrator: str = 
                     if exc.exit_code == EXIT_PORT_IN_USE and not port and attempt < PORT_RETRIES:
                         err.print(f"port {chosen} was taken; trying another free port")
                         continue
-                    err.print(f"[red]error:[/] {exc}", markup=True)
+                    await proc.stop()  # its last words come before the error, not after
+                    fail(proc, exc)
                     return EXIT_FAILURE
                 if health is None:
-                    return EXIT_INTERRUPTED if await proc.stop() == 0 else EXIT_FAILURE
-                _print_ready(manifest, proc, health, as_json)
+                    code = await proc.stop()
+                    fail(proc, "interrupted before the module was READY")
+                    return EXIT_INTERRUPTED if code == 0 else EXIT_FAILURE
+                if not (once and as_json):
+                    print_ready(manifest, proc, health, as_json)
                 if once:
                     code = await proc.stop("mediagrid module run --once")
                     if code != 0:
                         err.print(f"[red]error:[/] module exited with {code} after Shutdown "
                                   "(the contract says 0)")
+                    if as_json:
+                        print_json(once_summary(manifest, proc, health, code))
                     return EXIT_OK if code == 0 else EXIT_FAILURE
                 err.print("[dim]forwarding the module's output; Ctrl-C stops it[/]")
                 return await _until_exit_or_stop(proc, stop)
         return EXIT_FAILURE  # not reached: the last attempt returns
     except StartError as exc:  # the command could not be started at all
-        err.print(f"[red]error:[/] {exc}")
+        fail(None, exc)
         return EXIT_FAILURE
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -172,54 +204,6 @@ async def _until_exit_or_stop(proc: ModuleProcess, stop: Any) -> int:
     await asyncio.wait({exited, stopped}, return_when=asyncio.FIRST_COMPLETED)
     stopped.cancel()
     return await proc.stop("stopped by Ctrl-C in mediagrid module run")
-
-
-def ready_summary(manifest: ModuleManifest, proc: ModuleProcess,
-                  health: module_pb2.HealthCheckResponse) -> dict[str, Any]:
-    """What --json prints: the module as it answered its first READY HealthCheck."""
-    from mediagrid.v1 import common_pb2, module_pb2
-
-    infos = list(health.entity_types) or manifest.entity_type_infos()
-    return {
-        "module_id": health.module_id or manifest.id,
-        "address": proc.address, "port": proc.port, "pid": proc.pid,
-        "instance_id": health.status.instance_id,
-        "state": module_pb2.ModuleState.Name(health.status.state).removeprefix("MODULE_STATE_"),
-        "version": health.version or manifest.version,
-        "manifest": str(manifest.path),
-        "entity_types": [{
-            "type": info.type,
-            "kind": common_pb2.EntityKind.Name(info.kind).removeprefix("ENTITY_KIND_").lower(),
-            "media_types": [common_pb2.MediaType.Name(c.media_type)
-                            .removeprefix("MEDIA_TYPE_").lower() for c in info.capabilities],
-        } for info in infos],
-    }
-
-
-def _print_ready(manifest: ModuleManifest, proc: ModuleProcess,
-                 health: module_pb2.HealthCheckResponse, as_json: bool) -> None:
-    import json
-
-    from rich.table import Table
-
-    from mediagrid.manifest.report import console
-
-    summary = ready_summary(manifest, proc, health)
-    if as_json:
-        print(json.dumps(summary), flush=True)
-        return
-    table = Table(title=f"{manifest.name} {summary['version']}", title_justify="left",
-                  show_header=False)
-    table.add_column("field", style="bold")
-    table.add_column("value", overflow="fold")
-    types = "\n".join(f"{t['type']} ({t['kind']}, {'/'.join(t['media_types'])})"
-                      for t in summary["entity_types"]) or "-"
-    for name, value in (("module", summary["module_id"]), ("address", summary["address"]),
-                        ("instance", summary["instance_id"]),
-                        ("state", f"[green]{summary['state']}[/]"), ("entity types", types)):
-        table.add_row(name, value)
-    console().print(table)
-    sys.stdout.flush()
 
 
 def main(argv: list[str] | None = None) -> int:
