@@ -9,16 +9,22 @@ EXIT_OK, EXIT_INVALID = 0, 2
 
 EPILOG = """\
 examples:
-  mediagrid validate examples/python/hello           a folder means folder/module.yaml
-  mediagrid validate fixtures/modules/*/module.yaml  check several; all are checked
+  mediagrid validate examples/python/hello
+      check one module: a folder means the module.yaml in it
+  mediagrid validate modules/*/
+      check several; every file is checked even when an earlier one is invalid
   mediagrid validate --json my-module | jq '.[0].errors'
-  mediagrid validate --print-schema > module.schema.json   for your editor
+      the same verdicts as JSON, for a script or CI
 
-Every problem names the file, the field (like entity_types[0].kind) and a fix.
-A command that is not found on this machine is a warning, not an error: the file
-may be meant for another machine. Format reference: docs/module-yaml.md.
+Every problem names the file, the field (like entity_types[0].kind), what is wrong
+and how to fix it. A command not found on this machine is only a warning: the file
+may be meant for another machine. For editor completion, save the schema with
+`mediagrid validate --print-schema > module.schema.json`.
+Format reference: docs/module-yaml.md.
 
-exit codes: 0 all files valid, 2 at least one invalid (or bad usage).
+exit codes:
+  0  every file is valid (warnings allowed)
+  2  at least one file is invalid, or bad usage
 """
 
 
@@ -26,19 +32,22 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "validate",
         help="check module.yaml files (schema, field names, values)",
-        description="Check module.yaml files against the published JSON Schema and the rules "
-                    "beyond it; print a verdict per file with every problem and its fix.",
+        description="Check module.yaml files before a module is run: the published JSON "
+                    "Schema and the rules beyond it. Prints a verdict per file (the "
+                    "module.yaml read) with every problem and its fix.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="*", metavar="PATH",
-                        help="a module.yaml file, or a folder holding one")
+                        help="a module.yaml file, or a folder holding one; give several "
+                             "to check them all")
     parser.add_argument("--json", action="store_true",
                         help="print a JSON list, one object per file: file (the "
                              "module.yaml read), valid, id, errors, warnings (each problem: "
                              "file, field, message, fix, severity, line)")
     parser.add_argument("--print-schema", action="store_true",
-                        help="print the module.yaml JSON Schema (draft 2020-12) and exit")
+                        help="print the module.yaml JSON Schema (draft 2020-12) and exit; "
+                             "takes no PATH")
     parser.set_defaults(func=run, _parser=parser)
     from mediagrid.manifest import run as module_run  # light: it imports nothing heavy
 

@@ -16,21 +16,28 @@ PORT_RETRIES = 3  # extra attempts on a new free port after exit code 98 (port i
 
 EPILOG = """\
 examples:
-  mediagrid module run examples/python/hello            run it; Ctrl-C stops it
-  mediagrid module run examples/python/hello --port 50051
-  mediagrid module run ./my-module --orchestrator 127.0.0.1:50050
-  mediagrid module run ./my-module --once --json        start, check READY, stop
+  mediagrid module run examples/python/hello
+      start it on a free port, show its address, forward its output; Ctrl-C stops it
+  mediagrid module run ./my-module --once --json
+      a smoke test for CI: start, wait for READY, stop; one JSON object on stdout
+  mediagrid module run ./my-module --port 50051 --orchestrator 127.0.0.1:50050
+      a fixed port, sending the module's events to a running orchestrator
 
 The module gets GRPC_PORT, MEDIAGRID_MODULE_ID, MEDIAGRID_BIND_HOST (127.0.0.1) and
 MEDIAGRID_ORCHESTRATOR_ADDRESS (empty unless --orchestrator) in its environment, plus
 module.yaml's env; MEDIAGRID_TOKEN is passed through and sent on the runner's calls.
-Its output is forwarded to stderr. Ctrl-C (or SIGTERM) stops it like the orchestrator
-does: the Shutdown RPC, then SIGTERM to its process group, then SIGKILL, with the
-graces from module.yaml's supervision.shutdown.
+Its stdout and stderr are forwarded to stderr. Ctrl-C (or SIGTERM) stops it like the
+orchestrator does: the Shutdown RPC, then SIGTERM to its process group, then SIGKILL,
+with the graces from module.yaml's supervision.shutdown.
+More, and the JSON shapes: docs/module-yaml.md ("Running a module by hand").
 
-exit codes: the module's own exit status once it ran (0 = clean); 1 it failed to
-start or to stop cleanly (--once); 2 invalid module.yaml or usage; 130 interrupted
-before READY.
+exit codes:
+  0    the module stopped cleanly (after Ctrl-C, or after Shutdown with --once)
+  N    the module's own exit status when it exits by itself (128+N: killed by signal N)
+  1    it did not start (exited early, not READY in time, reported ERROR), or with
+       --once it did not exit 0 after Shutdown
+  2    invalid module.yaml or usage
+  130  Ctrl-C before the module was READY
 """
 
 
@@ -47,9 +54,10 @@ def register(subparsers: Any) -> None:
     sub = parser.add_subparsers(dest="module_command", metavar="SUBCOMMAND", required=True)
     run_parser = sub.add_parser(
         "run", help="start a module from its module.yaml and wait until READY",
-        description="Start a module from its module.yaml, wait until its HealthCheck says "
-                    "READY, print its address and entity types, then forward its output "
-                    "until it exits or Ctrl-C.",
+        description="Run one module by hand, the way the orchestrator would: start the "
+                    "command from its module.yaml, wait until its HealthCheck says READY, "
+                    "print its address and entity types, then forward its output until it "
+                    "exits or Ctrl-C.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run_parser.add_argument("path", metavar="PATH", help="the module's folder or module.yaml")
@@ -60,7 +68,8 @@ def register(subparsers: Any) -> None:
                             help="orchestrator EventService address for the module's reports "
                                  "(default: none, the module runs standalone)")
     run_parser.add_argument("--json", action="store_true",
-                            help="print the READY summary as one JSON object on stdout")
+                            help="print one JSON object on stdout: the READY summary, or "
+                                 "{\"ok\": false, \"error\": ...} when the start fails")
     run_parser.add_argument("--once", action="store_true",
                             help="start, wait for READY, print, shut down and exit "
                                  "(0 when the module also stopped cleanly)")

@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from mediagrid.manifest import schema
 from tests.support import ROOT
 
@@ -81,3 +83,23 @@ def test_print_schema_with_a_path_is_a_usage_error() -> None:
     assert result.returncode == 2 and result.stdout == ""
     assert "--print-schema takes no PATH" in result.stderr
     assert VALID in result.stderr  # names what was given
+
+
+@pytest.mark.parametrize(("command", "codes"), [
+    (["validate"], ["0", "2"]),
+    (["module", "run"], ["0", "N", "1", "2", "130"]),
+])
+def test_help_teaches(command: list[str], codes: list[str]) -> None:
+    """Each --help says what it does, shows 2-3 examples each with a line saying what it
+    is for, and lists every exit code on its own line."""
+    result = mediagrid(*command, "--help")
+    assert result.returncode == 0
+    epilog = result.stdout.split("\nexamples:\n", 1)[1]
+    examples, rest = epilog.split("\n\n", 1)
+    lines = examples.splitlines()
+    commands = [line for line in lines if line.startswith("  mediagrid ")]
+    assert 2 <= len(commands) <= 3, examples
+    assert len(lines) == 2 * len(commands), "each example has one explaining line"
+    listed = rest.split("\nexit codes:\n", 1)[1].splitlines()
+    assert [line.split()[0] for line in listed if line.startswith("  ") and
+            not line.startswith("   ")] == codes
