@@ -9,14 +9,17 @@ from typing import Any
 
 DESCRIPTION = """\
 Serve a fake RTSP camera: H.264 video (a test pattern) and an audio tone, made by one
-ffmpeg per path, over RTSP with RTP interleaved on TCP. It misbehaves on command, from the
+ffmpeg per path, over RTSP with RTP over UDP or interleaved on TCP, as each client asks
+(--transports limits that). It misbehaves on command, from the
 start (--fault) or at runtime (commands typed on stdin, one per line).
 """
 
 EPILOG = """\
 examples:
   mediagrid camera --port 8554
-      then: ffplay -rtsp_transport tcp rtsp://127.0.0.1:8554/camera   (or open it in VLC)
+      then: ffplay rtsp://127.0.0.1:8554/camera   (RTP over UDP; or open it in VLC)
+        or: ffplay -rtsp_transport tcp rtsp://127.0.0.1:8554/camera   (over the RTSP TCP)
+  mediagrid camera --port 8554 --transports tcp   (UDP-only SETUPs get 461, as before)
   mediagrid camera --port 8554 --path front --path back --size 640x360 --fps 30
   mediagrid camera --port 8554 --user admin --password secret --auth digest
   mediagrid camera --port 8554 --fault slow=0.5 --fault drop=10
@@ -88,6 +91,16 @@ def _host(text: str) -> str:
     return text
 
 
+def _transports(text: str) -> tuple[str, ...]:
+    from mediagrid.simulator.camera.rtsp import TRANSPORTS
+
+    names = tuple(dict.fromkeys(n.strip().lower() for n in text.split(",") if n.strip()))
+    if not names or not set(names) <= set(TRANSPORTS):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: write tcp, udp or tcp,udp (the RTP transports to serve)")
+    return names
+
+
 def register(subparsers: Any) -> None:
     from mediagrid.simulator.camera.faults import FAULT_HELP
 
@@ -119,6 +132,9 @@ def register(subparsers: Any) -> None:
     add("--password", help="the password of --user")
     add("--auth", choices=("basic", "digest"), default="digest",
         help="authentication scheme (default digest)")
+    add("--transports", type=_transports, default=("tcp", "udp"), metavar="LIST",
+        help="RTP transports to serve: tcp (interleaved), udp, or tcp,udp (default); "
+             "a SETUP offering only others gets 461")
     add("--linger", type=float, default=5.0,
         help="seconds ffmpeg keeps running after the last client leaves (default 5)")
     add("--always-on", action="store_true", help="run ffmpeg from start to stop")
@@ -186,4 +202,5 @@ def build_config(args: argparse.Namespace) -> Any:
         faults=faults,
         linger=None if args.always_on else args.linger,
         ffmpeg=args.ffmpeg,
+        transports=args.transports,
     )

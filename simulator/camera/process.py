@@ -157,10 +157,12 @@ def camera_args(
     video_filters: Iterable[str] = (),
     linger: float = 5.0,
     always_on: bool = False,
+    transports: Iterable[str] = ("tcp", "udp"),
 ) -> list[str]:
     """The `mediagrid camera` arguments for these options (small and cheap by default)."""
     args = ["--port", str(port), "--size", size, "--fps", str(fps), "--bitrate", bitrate,
-            "--audio", audio, "--pattern", pattern, "--auth", auth, "--linger", str(linger)]
+            "--audio", audio, "--pattern", pattern, "--auth", auth, "--linger", str(linger),
+            "--transports", ",".join(transports)]
     for path in paths:
         args += ["--path", path]
     for fault in faults:

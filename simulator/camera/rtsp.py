@@ -135,9 +135,12 @@ def interleaved_frame(channel: int, payload: bytes) -> bytes:
     return struct.pack("!cBH", b"$", channel, len(payload)) + payload
 
 
+TRANSPORTS = ("tcp", "udp")  # what `--transports` may name
+
+
 @dataclass(frozen=True)
 class Transport:
-    """The one transport spec this server accepts: RTP over the RTSP TCP connection."""
+    """RTP and RTCP interleaved on the RTSP TCP connection (`$` frames on two channels)."""
 
     rtp_channel: int
     rtcp_channel: int
@@ -146,30 +149,69 @@ class Transport:
         return f"RTP/AVP/TCP;unicast;interleaved={self.rtp_channel}-{self.rtcp_channel}"
 
 
-def choose_transport(header: str, default_channel: int) -> Transport:
-    """Picks the first TCP-interleaved spec of a SETUP's Transport header.
+@dataclass(frozen=True)
+class UdpOffer:
+    """A client's `RTP/AVP;unicast;client_port=a-b`: the UDP ports it receives RTP and RTCP on.
+    The server answers with the ports it sends from (`UdpOffer.header`)."""
 
-    Raises RtspError 461 when the client offers only UDP, so clients (ffmpeg, VLC) retry
-    with TCP.
+    client_rtp: int
+    client_rtcp: int
+    profile: str = "RTP/AVP"  # or "RTP/AVP/UDP", echoed as the client wrote it
+
+    def header(self, server_rtp: int, server_rtcp: int) -> str:
+        return (f"{self.profile};unicast;client_port={self.client_rtp}-{self.client_rtcp}"
+                f";server_port={server_rtp}-{server_rtcp}")
+
+
+def _params(spec: str) -> tuple[str, dict[str, str]]:
+    parts = [p.strip() for p in spec.split(";")]
+    values: dict[str, str] = {}
+    for param in parts[1:]:
+        name, _, value = param.partition("=")
+        values[name.strip().lower()] = value.strip()
+    return parts[0].upper(), values
+
+
+def _port_range(name: str, value: str) -> tuple[int, int]:
+    low, _, high = value.partition("-")
+    try:
+        first = int(low)
+        second = int(high) if high else first + 1
+    except ValueError as exc:
+        raise RtspError(400, f"bad {name}={value!r}") from exc
+    return first, second
+
+
+def choose_transport(
+    header: str, default_channel: int, allowed: tuple[str, ...] = TRANSPORTS
+) -> Transport | UdpOffer:
+    """Picks the first spec of a SETUP's Transport header (the client's order of preference)
+    that this server serves: `RTP/AVP/TCP` (interleaved) when "tcp" is allowed,
+    `RTP/AVP[/UDP];unicast;client_port=a-b` when "udp" is. Multicast is never served.
+
+    Raises RtspError 461 when nothing offered is served; ffmpeg and VLC then retry with TCP.
     """
     for spec in header.split(","):
-        params = [p.strip() for p in spec.split(";")]
-        if not params or params[0].upper() not in ("RTP/AVP/TCP",):
-            continue
-        rtp, rtcp = default_channel, default_channel + 1
-        for param in params[1:]:
-            name, _, value = param.partition("=")
-            if name.lower() == "interleaved" and value:
-                low, _, high = value.partition("-")
-                try:
-                    rtp = int(low)
-                    rtcp = int(high) if high else rtp + 1
-                except ValueError as exc:
-                    raise RtspError(400, f"bad interleaved={value!r}") from exc
-        if not (0 <= rtp <= 255 and 0 <= rtcp <= 255):
-            raise RtspError(400, "interleaved channels must be 0-255")
-        return Transport(rtp, rtcp)
-    raise RtspError(461, f"only RTP/AVP/TCP (interleaved) is served; offered {header!r}")
+        profile, params = _params(spec)
+        if profile == "RTP/AVP/TCP" and "tcp" in allowed:
+            rtp, rtcp = default_channel, default_channel + 1
+            if params.get("interleaved"):
+                rtp, rtcp = _port_range("interleaved", params["interleaved"])
+            if not (0 <= rtp <= 255 and 0 <= rtcp <= 255):
+                raise RtspError(400, "interleaved channels must be 0-255")
+            return Transport(rtp, rtcp)
+        if profile in ("RTP/AVP", "RTP/AVP/UDP") and "udp" in allowed:
+            if "multicast" in params or not params.get("client_port"):
+                continue
+            rtp, rtcp = _port_range("client_port", params["client_port"])
+            if not (0 < rtp <= 65535 and 0 < rtcp <= 65535):
+                raise RtspError(400, "client_port must be 1-65535")
+            return UdpOffer(rtp, rtcp, profile)
+    served = " or ".join(
+        {"tcp": "RTP/AVP/TCP (interleaved)", "udp": "RTP/AVP;unicast;client_port=a-b"}[name]
+        for name in allowed
+    )
+    raise RtspError(461, f"only {served} is served; offered {header!r}")
 
 
 def url_path(url: str) -> str:

@@ -23,7 +23,7 @@ from mediagrid.simulator.camera.auth import Authenticator, Credentials
 from mediagrid.simulator.camera.faults import Faults
 from mediagrid.simulator.camera.media import StreamConfig
 from mediagrid.simulator.camera.producer import Producer
-from mediagrid.simulator.camera.rtsp import Request, RtspError
+from mediagrid.simulator.camera.rtsp import TRANSPORTS, Request, RtspError
 from mediagrid.simulator.camera.session import Connection
 
 DEFAULT_CREDENTIALS = Credentials("admin", "admin", "digest")
@@ -38,8 +38,13 @@ class CameraConfig:
     faults: Faults = field(default_factory=Faults)
     linger: float | None = 5.0  # seconds the producer outlives its last client; None: forever
     ffmpeg: str | None = None  # default: imageio-ffmpeg's binary
+    transports: tuple[str, ...] = TRANSPORTS  # ("tcp",): a UDP-only SETUP gets 461
 
     def __post_init__(self) -> None:
+        if not self.transports or not set(self.transports) <= set(TRANSPORTS):
+            raise ValueError(
+                f"transports {','.join(self.transports)!r}: use tcp, udp or tcp,udp"
+            )
         names = [s.name for s in self.streams]
         if not names:
             raise ValueError("a camera needs at least one path")
@@ -216,6 +221,8 @@ class CameraServer:
             "listening": self._server is not None,
             "faults": self.faults.to_dict(),
             "clients": len(self.connections),
+            "transports": list(self.config.transports),
+            "sessions": self._sessions_by_transport(),
             "credentials": {
                 "user": self.credentials.user,
                 "password": self.credentials.password,
@@ -226,6 +233,17 @@ class CameraServer:
                 for name, p in self.producers.items()
             },
         }
+
+
+    def _sessions_by_transport(self) -> dict[str, int]:
+        """How many RTSP sessions receive over each transport (a session counts once per
+        transport its tracks use)."""
+        counts = dict.fromkeys(TRANSPORTS, 0)
+        for connection in self.connections:
+            for session in connection.sessions.values():
+                for kind in {sink.kind for sink in session.tracks.values()}:
+                    counts[kind] += 1
+        return counts
 
 
 async def run_until_stopped(server: CameraServer, stop: asyncio.Event) -> None:

@@ -1,7 +1,8 @@
 """One client connection: its RTSP requests, its sessions and the media sent to it.
 
-Media goes out as RTP/RTCP interleaved on the RTSP connection (`$` frames). A client that
-starts playing, or resumes after a stall or an overflow, gets video from the next keyframe
+Media goes out as RTP/RTCP interleaved on the RTSP connection (`$` frames) or as UDP
+datagrams to the client's ports (udp.py), as each SETUP chose. A client that starts
+playing, or resumes after a stall or an overflow, gets video from the next keyframe
 (SPS/PPS + IDR), so its decoder starts clean. Packets keep ffmpeg's sequence numbers and
 timestamps: a client sees a gap exactly when packets were not sent to it.
 """
@@ -25,17 +26,16 @@ from mediagrid.simulator.camera.rtsp import (
     RtspError,
     Transport,
     choose_transport,
-    interleaved_frame,
     read_message,
     url_path,
 )
+from mediagrid.simulator.camera.udp import InterleavedSink, Sink, UdpSink
 
 if TYPE_CHECKING:
     from mediagrid.simulator.camera.server import CameraServer
 
 log = logging.getLogger(__name__)
 
-WRITE_BUFFER_LIMIT = 2 * 1024 * 1024  # bytes queued for a slow client before packets drop
 SESSION_TIMEOUT = 60
 
 
@@ -46,15 +46,15 @@ class ClientSession:
     id: str
     producer: Producer
     connection: Connection
-    tracks: dict[int, Transport] = field(default_factory=dict)
+    tracks: dict[int, Sink] = field(default_factory=dict)
     playing: bool = False
     waiting_keyframe: bool = True
     sent: int = 0
     dropped: int = 0
 
     def deliver(self, track: int, rtcp: bool, packet: bytes, keyframe: bool) -> None:
-        transport = self.tracks.get(track)
-        if not self.playing or transport is None:
+        sink = self.tracks.get(track)
+        if not self.playing or sink is None:
             return
         if self.connection.server.faults.stall:
             self.waiting_keyframe = True
@@ -65,19 +65,22 @@ class ClientSession:
             self.waiting_keyframe = False
         if track == 0 and self.waiting_keyframe:
             return  # no video RTCP before the first video packet
-        writer = self.connection.writer
-        if writer.transport.is_closing():
-            return
-        if writer.transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT:
+        if not sink.send(rtcp, packet):
             self.dropped += 1
             self.waiting_keyframe = True
             return
-        channel = transport.rtcp_channel if rtcp else transport.rtp_channel
-        writer.write(interleaved_frame(channel, packet))
         self.sent += 1
 
     def ended(self, reason: str) -> None:
         self.connection.close()
+
+    def close(self) -> None:
+        """Stops delivery and closes the session's UDP sockets."""
+        self.playing = False
+        self.producer.subscribers.discard(self)
+        for sink in self.tracks.values():
+            sink.close()
+        self.tracks.clear()
 
 
 class Connection:
@@ -90,6 +93,7 @@ class Connection:
         self.sessions: dict[str, ClientSession] = {}
         self.leases: set[Producer] = set()
         self._drop_handle: asyncio.TimerHandle | None = None
+        self.closed = False
 
     @property
     def playing(self) -> bool:
@@ -132,12 +136,14 @@ class Connection:
         await self.writer.drain()
 
     def close(self) -> None:
-        """Ends the connection: its sessions stop receiving media, its leases are released."""
+        """Ends the connection: its sessions stop receiving media (their UDP sockets close),
+        its leases are released."""
+        self.closed = True
         if self._drop_handle is not None:
             self._drop_handle.cancel()
             self._drop_handle = None
         for session in self.sessions.values():
-            session.producer.subscribers.discard(session)
+            session.close()
         self.sessions.clear()
         for producer in self.leases:
             producer.release()
@@ -173,6 +179,9 @@ class Connection:
         producer = self.server.producer(name)
         if producer not in self.leases:
             await producer.acquire()
+            if self.closed:  # closed while ffmpeg started: close() released the others
+                producer.release()
+                raise RtspError(454, "the connection was closed")
             self.leases.add(producer)
         return producer
 
@@ -199,17 +208,28 @@ class Connection:
         name, _, control = url_path(request.url).partition("/")
         producer = await self._lease(name)
         track = _track_index(control, len(producer.config.kinds))
-        transport = choose_transport(request.header("transport"), 2 * track)
-        if request.header("session"):
-            session = self._session(request)
-            if session.producer is not producer:
-                raise RtspError(459, "one session cannot mix camera paths")
+        offer = choose_transport(
+            request.header("transport"), 2 * track, self.server.config.transports
+        )
+        existing = self._session(request) if request.header("session") else None
+        if existing is not None and existing.producer is not producer:
+            raise RtspError(459, "one session cannot mix camera paths")
+        if self.closed:  # dropped while the producer started: bind nothing that would leak
+            raise RtspError(454, "the connection was closed")
+        sink: Sink
+        if isinstance(offer, Transport):
+            sink = InterleavedSink(self.writer, offer)
         else:
-            session = ClientSession(secrets.token_hex(8), producer, self)
-            self.sessions[session.id] = session
-        session.tracks[track] = transport
+            local = self.writer.get_extra_info("sockname")[0]
+            sink = UdpSink(local, self.writer.get_extra_info("peername")[0], offer)
+        session = existing or ClientSession(secrets.token_hex(8), producer, self)
+        self.sessions[session.id] = session
+        previous = session.tracks.pop(track, None)
+        if previous is not None:
+            previous.close()
+        session.tracks[track] = sink
         headers = {
-            "Transport": transport.header(),
+            "Transport": sink.header(),
             "Session": f"{session.id};timeout={SESSION_TIMEOUT}",
         }
         return Response(headers=headers), None
@@ -219,6 +239,8 @@ class Connection:
         headers = {"Session": session.id, "Range": "npt=0.000-"}
 
         def start() -> None:
+            if self.closed or session.id not in self.sessions:
+                return
             session.playing = True
             session.waiting_keyframe = True
             session.producer.subscribers.add(session)
@@ -234,8 +256,7 @@ class Connection:
 
     async def _teardown(self, request: Request) -> tuple[Response, None]:
         session = self._session(request)
-        session.producer.subscribers.discard(session)
-        session.playing = False
+        session.close()
         del self.sessions[session.id]
         return Response(headers={"Session": session.id}), None
 

@@ -26,6 +26,7 @@ CAMERA = [sys.executable, "-m", "mediagrid.cli", "camera"]
         (["--port", "99999"], "--port"),
         (["--path", "a b"], "camera path"),
         (["--host", "999.1.1.1"], "--host"),
+        (["--transports", "tcp,sctp"], "--transports"),
     ],
 )
 def test_bad_flags_exit_2_naming_the_flag(flags, named):

@@ -12,11 +12,13 @@ from mediagrid.simulator.camera.media import is_keyframe_start, parse_fps, parse
 from mediagrid.simulator.camera.rtsp import (
     RtspError,
     Transport,
+    UdpOffer,
     choose_transport,
     interleaved_frame,
     parse_head,
     url_path,
 )
+from mediagrid.simulator.camera.udp import bind_pair
 
 FFMPEG_SDP = """v=0
 o=- 0 0 IN IP4 127.0.0.1
@@ -48,14 +50,47 @@ def test_parse_request_head():
     assert version.value.status == 505
 
 
-def test_transport_takes_tcp_and_refuses_udp_only():
+def test_transport_follows_the_clients_order_among_those_served():
     offered = "RTP/AVP;unicast;client_port=5000-5001,RTP/AVP/TCP;unicast;interleaved=4-5"
-    assert choose_transport(offered, 0) == Transport(4, 5)
+    assert choose_transport(offered, 0) == UdpOffer(5000, 5001, "RTP/AVP")
+    assert choose_transport(offered, 0, ("tcp",)) == Transport(4, 5)
     assert choose_transport("RTP/AVP/TCP;unicast", 2) == Transport(2, 3)
-    with pytest.raises(RtspError) as udp:
-        choose_transport("RTP/AVP;unicast;client_port=5000-5001", 0)
-    assert udp.value.status == 461
+    udp = choose_transport("RTP/AVP/UDP;unicast;client_port=6000", 0)
+    assert udp.header(7000, 7001) == (
+        "RTP/AVP/UDP;unicast;client_port=6000-6001;server_port=7000-7001")
+    multicast_first = "RTP/AVP;multicast;client_port=5000-5001,RTP/AVP/TCP;interleaved=0-1"
+    assert choose_transport(multicast_first, 0) == Transport(0, 1)  # multicast is skipped
     assert interleaved_frame(1, b"ab") == b"$\x01\x00\x02ab"
+
+
+@pytest.mark.parametrize(
+    ("offered", "allowed", "status"),
+    [
+        ("RTP/AVP;unicast;client_port=5000-5001", ("tcp",), 461),  # --transports tcp
+        ("RTP/AVP/TCP;unicast;interleaved=0-1", ("udp",), 461),
+        ("RTP/AVP;unicast", ("tcp", "udp"), 461),  # UDP without a port to send to
+        ("RTP/AVP;multicast;client_port=5000-5001", ("tcp", "udp"), 461),
+        ("RTP/AVP;unicast;client_port=x-y", ("udp",), 400),
+        ("RTP/AVP;unicast;client_port=0-1", ("udp",), 400),
+    ],
+)
+def test_transport_refusals(offered, allowed, status):
+    with pytest.raises(RtspError) as refused:
+        choose_transport(offered, 0, allowed)
+    assert refused.value.status == status
+
+
+def test_udp_port_pairs_are_even_and_odd_from_the_os():
+    pairs = [bind_pair("127.0.0.1") for _ in range(3)]
+    try:
+        for rtp, rtcp in pairs:
+            port = rtp.getsockname()[1]
+            assert port % 2 == 0 and rtcp.getsockname()[1] == port + 1
+        assert len({rtp.getsockname()[1] for rtp, _ in pairs}) == 3
+    finally:
+        for pair in pairs:
+            for sock in pair:
+                sock.close()
 
 
 def test_fault_specs():
