@@ -23,7 +23,15 @@ def ready_text(server: CameraServer) -> str:
     if server.faults.auth:
         lines.append(f"credentials: {creds.user} / {creds.password} ({creds.scheme})")
     lines.append(f"faults: {server.faults.to_dict() or 'none'}")
-    lines.append(f"try: ffplay -rtsp_transport tcp {server.url}")
+    transports = server.config.transports
+    lines.append("transports: " + ", ".join(
+        {"tcp": "TCP (interleaved)", "udp": "UDP"}[name] for name in transports))
+    if "udp" in transports:
+        lines.append(f"try: ffplay {server.url}")
+        if "tcp" in transports:
+            lines.append(f"  or: ffplay -rtsp_transport tcp {server.url}   (RTP over TCP)")
+    else:
+        lines.append(f"try: ffplay -rtsp_transport tcp {server.url}")
     lines.append("control: type `inject stall`, `clear`, `drop`, `status` or `help` + Enter;"
                  " Ctrl-C stops.")
     return "\n".join(lines)
