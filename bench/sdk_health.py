@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,15 +26,10 @@ import grpc
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from mediagrid.process import free_port  # noqa: E402
 from mediagrid.v1 import module_pb2, module_pb2_grpc  # noqa: E402
 
 HELLO = ROOT / "examples" / "python" / "hello" / "module.py"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def serve_bare(port: int) -> None:

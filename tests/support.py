@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from mediagrid.process import free_port
+
+__all__ = ["ROOT", "ffprobe_json", "ffprobe_path", "free_port"]
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """Asks the OS for a free TCP port (bind to 0). Never use fixed ports in tests."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 def ffprobe_path() -> str:

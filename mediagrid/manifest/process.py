@@ -13,7 +13,6 @@ import contextlib
 import os
 import random
 import signal
-import socket
 import sys
 import time
 from collections.abc import Callable
@@ -47,12 +46,6 @@ class StartError(Exception):
             return
         tail = "\n".join(f"    {line}" for line in stderr_tail) or "    (nothing on stderr)"
         super().__init__(f"{reason}; its last stderr lines:\n{tail}")
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def exit_status(returncode: int) -> int:

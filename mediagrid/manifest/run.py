@@ -113,9 +113,10 @@ async def run_module(path: str, *, port: int | None = None, orchestrator: str = 
 
     from mediagrid.manifest.loader import load_manifest, manifest_file
     from mediagrid.manifest.model import ManifestError
-    from mediagrid.manifest.process import EXIT_PORT_IN_USE, ModuleProcess, StartError, free_port
+    from mediagrid.manifest.process import EXIT_PORT_IN_USE, ModuleProcess, StartError
     from mediagrid.manifest.report import console, print_problem, print_verdict
     from mediagrid.manifest.summary import failure_summary, once_summary, print_json, print_ready
+    from mediagrid.process import free_port
 
     err = console(stderr=True)
     file = str(manifest_file(path))
