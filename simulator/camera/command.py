@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     try:  # a bad MEDIAGRID_FFMPEG is bad input: say so before serving anything
-        ffmpeg_path(config.ffmpeg or None)
+        config.ffmpeg = ffmpeg_path(config.ffmpeg or None)  # resolved once, checked here
     except FfmpegNotFound as exc:
         print(f"mediagrid camera: {exc}", file=sys.stderr)
         return 2

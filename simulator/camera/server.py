@@ -37,7 +37,7 @@ class CameraConfig:
     credentials: Credentials | None = None  # given: auth is demanded from the start
     faults: Faults = field(default_factory=Faults)
     linger: float | None = 5.0  # seconds the producer outlives its last client; None: forever
-    ffmpeg: str | None = None  # default: imageio-ffmpeg's binary
+    ffmpeg: str | None = None  # None: mediagrid.reference.media.ffmpeg_path() picks it
     transports: tuple[str, ...] = TRANSPORTS  # ("tcp",): a UDP-only SETUP gets 461
 
     def __post_init__(self) -> None:
