@@ -19,15 +19,15 @@ _EXPORTS = {
     "scan": "discovery",
     "format_duration": "durations", "parse_duration": "durations",
     "MANIFEST_NAME": "loader", "load_manifest": "loader", "manifest_file": "loader",
-    "Backoff": "model", "Capabilities": "model", "EntityTypeSpec": "model", "GiveUp": "model",
+    "BackoffPolicy": "model", "Capabilities": "model", "EntityTypeSpec": "model", "GiveUp": "model",
     "ManifestError": "model", "ModuleManifest": "model", "Problem": "model",
-    "RestartBackoff": "model", "Security": "model", "ShutdownLadder": "model",
+    "Security": "model", "ShutdownLadder": "model",
     "Supervision": "model",
     "schema": "schemas", "schema_text": "schemas",
 }
 __all__ = [
     "MANIFEST_NAME",
-    "Backoff",
+    "BackoffPolicy",
     "Capabilities",
     "Discovery",
     "EntityTypeSpec",
@@ -35,7 +35,6 @@ __all__ = [
     "ManifestError",
     "ModuleManifest",
     "Problem",
-    "RestartBackoff",
     "Security",
     "ShutdownLadder",
     "Supervision",
@@ -55,14 +54,13 @@ if TYPE_CHECKING:
     from mediagrid.manifest.durations import format_duration, parse_duration
     from mediagrid.manifest.loader import MANIFEST_NAME, load_manifest, manifest_file
     from mediagrid.manifest.model import (
-        Backoff,
+        BackoffPolicy,
         Capabilities,
         EntityTypeSpec,
         GiveUp,
         ManifestError,
         ModuleManifest,
         Problem,
-        RestartBackoff,
         Security,
         ShutdownLadder,
         Supervision,

@@ -16,8 +16,15 @@ from typing import Any
 
 import jsonschema
 
-from mediagrid.manifest.durations import is_finite, parse_duration
-from mediagrid.manifest.model import PLACEHOLDER_RE, PLACEHOLDERS, ModuleManifest, Problem
+from mediagrid.backoff import BackoffPolicy
+from mediagrid.manifest.durations import format_duration, is_finite, parse_duration
+from mediagrid.manifest.model import (
+    PLACEHOLDER_RE,
+    PLACEHOLDERS,
+    ModuleManifest,
+    Problem,
+    Supervision,
+)
 
 # Set by the orchestrator (and `mediagrid module run`); module.yaml's env may not set them.
 RESERVED_ENV = ("GRPC_PORT",)
@@ -106,18 +113,28 @@ def _supervision_checks(sup: Any, problem: MakeProblem) -> list[Problem]:
     for parts, shown in _non_finite(sup, ("supervision",)):
         out.append(problem(parts, f"{shown} is not a finite number",
                            'write a finite number, or a duration like "30s"'))
+    defaults = Supervision()
     for name in ("startup_retry", "restart_backoff"):
         block = sup.get(name)
-        if isinstance(block, dict) and "initial" in block and "max" in block:
-            try:
-                initial, cap = parse_duration(block["initial"]), parse_duration(block["max"])
-            except ValueError:
-                continue  # the schema reported it
-            if initial > cap:
-                out.append(problem(("supervision", name, "initial"),
-                                   f"initial ({block['initial']}) is longer than "
-                                   f"max ({block['max']})",
-                                   "make initial at most max"))
+        if not isinstance(block, dict) or ("initial" not in block and "max" not in block):
+            continue
+        default: BackoffPolicy = getattr(defaults, name)
+        # A side left out takes its default, so `initial: 5s` alone is checked against the
+        # default max (1 s for startup_retry) too.
+        initial_text = block.get("initial", format_duration(default.initial))
+        max_text = block.get("max", format_duration(default.max))
+        try:
+            initial, cap = parse_duration(initial_text), parse_duration(max_text)
+        except ValueError:
+            continue  # the schema reported it
+        if initial > cap:
+            given = "initial" in block
+            shown_max = max_text if "max" in block else f"{max_text}, the default"
+            shown_initial = initial_text if given else f"{initial_text}, the default"
+            out.append(problem(("supervision", name, "initial" if given else "max"),
+                               f"initial ({shown_initial}) is longer than max ({shown_max})",
+                               "make initial at most max" if given else
+                               "make max at least initial"))
     try:
         period = parse_duration(sup.get("health_period", 1.0))
         timeout = parse_duration(sup.get("health_timeout", 0.5))

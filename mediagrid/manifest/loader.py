@@ -8,18 +8,17 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from mediagrid.backoff import BackoffPolicy
 from mediagrid.manifest import schemas as schema_mod
 from mediagrid.manifest.checks import command_warnings, semantic_errors
 from mediagrid.manifest.durations import parse_duration
 from mediagrid.manifest.model import (
-    Backoff,
     Capabilities,
     EntityTypeSpec,
     GiveUp,
     ManifestError,
     ModuleManifest,
     Problem,
-    RestartBackoff,
     Security,
     ShutdownLadder,
     Supervision,
@@ -162,7 +161,7 @@ def _supervision(sup: dict[str, Any]) -> Supervision:
     give_up, shutdown = sup.get("give_up", {}), sup.get("shutdown", {})
     return Supervision(
         startup_timeout=_dur(sup, "startup_timeout", d.startup_timeout),
-        startup_retry=Backoff(
+        startup_retry=BackoffPolicy(
             initial=_dur(retry, "initial", d.startup_retry.initial),
             multiplier=float(retry.get("multiplier", d.startup_retry.multiplier)),
             max=_dur(retry, "max", d.startup_retry.max),
@@ -171,12 +170,13 @@ def _supervision(sup: dict[str, Any]) -> Supervision:
         health_period=_dur(sup, "health_period", d.health_period),
         health_timeout=_dur(sup, "health_timeout", d.health_timeout),
         failure_threshold=int(sup.get("failure_threshold", d.failure_threshold)),
-        restart_backoff=RestartBackoff(
+        restart_backoff=BackoffPolicy(
             initial=_dur(restart, "initial", d.restart_backoff.initial),
             multiplier=float(restart.get("multiplier", d.restart_backoff.multiplier)),
             max=_dur(restart, "max", d.restart_backoff.max),
             jitter=float(restart.get("jitter", d.restart_backoff.jitter)),
             reset_after=_dur(restart, "reset_after", d.restart_backoff.reset_after),
+            first_at_once=True,
         ),
         give_up=GiveUp(
             max_restarts=int(give_up.get("max_restarts", d.give_up.max_restarts)),

@@ -10,6 +10,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
+from mediagrid.backoff import RESTART, STARTUP_RETRY, BackoffPolicy
+
 if TYPE_CHECKING:
     from mediagrid.v1 import module_pb2
 
@@ -57,23 +59,6 @@ class ManifestError(Exception):
 
 
 @dataclass(frozen=True)
-class Backoff:
-    """Exponential backoff: delay n = min(initial * multiplier**n, max) * (1 +- jitter)."""
-
-    initial: float
-    multiplier: float
-    max: float
-    jitter: float
-
-
-@dataclass(frozen=True)
-class RestartBackoff(Backoff):
-    """Backoff between restarts; the first restart is at once; resets after `reset_after` up."""
-
-    reset_after: float = 60.0
-
-
-@dataclass(frozen=True)
 class GiveUp:
     """More than `max_restarts` restarts within `window` seconds: ERROR until an operator acts."""
 
@@ -91,16 +76,15 @@ class ShutdownLadder:
 
 @dataclass(frozen=True)
 class Supervision:
-    """Supervision settings (DESIGN.md table); every duration in seconds."""
+    """Supervision settings (docs/contract.md §9); every duration in seconds. The backoffs
+    are `mediagrid.backoff.BackoffPolicy`, the one backoff of the project."""
 
     startup_timeout: float = 30.0
-    startup_retry: Backoff = Backoff(initial=0.05, multiplier=1.6, max=1.0, jitter=0.2)
+    startup_retry: BackoffPolicy = STARTUP_RETRY
     health_period: float = 1.0
     health_timeout: float = 0.5
     failure_threshold: int = 3
-    restart_backoff: RestartBackoff = RestartBackoff(
-        initial=0.5, multiplier=2.0, max=30.0, jitter=0.2, reset_after=60.0
-    )
+    restart_backoff: BackoffPolicy = RESTART  # first restart at once; first_at_once=True
     give_up: GiveUp = GiveUp()
     shutdown: ShutdownLadder = ShutdownLadder()
     restart_policy: RestartPolicy = "always"

@@ -20,7 +20,6 @@ from typing import IO, Any
 
 import grpc
 
-from mediagrid.manifest.backoff import backoff_delays
 from mediagrid.manifest.durations import format_duration
 from mediagrid.manifest.model import ModuleManifest
 from mediagrid.process import die_with_parent_preexec
@@ -147,7 +146,7 @@ class ModuleProcess:
         sup = self.manifest.supervision
         assert self._exited is not None
         deadline = self.clock() + sup.startup_timeout
-        delays = backoff_delays(sup.startup_retry, self.rng)
+        delays = sup.startup_retry.delays(self.rng)
         retry = sup.startup_retry
         options = [("grpc.initial_reconnect_backoff_ms", max(1, int(retry.initial * 1000))),
                    ("grpc.min_reconnect_backoff_ms", max(1, int(retry.initial * 1000))),

@@ -12,7 +12,7 @@
         sdk.serve(module)
 """
 
-from mediagrid.sdk.backoff import Backoff
+from mediagrid.backoff import Backoff, BackoffPolicy
 from mediagrid.sdk.entity import Endpoint, Entity, EntityState, Link, LinkMetrics, Role
 from mediagrid.sdk.errors import (
     Aborted,
@@ -45,7 +45,8 @@ from mediagrid.sdk.types import EntityKind, EntityType, Health, MediaType
 
 __all__ = [
     "EXIT_CONFIG", "EXIT_FAILURE", "EXIT_OK", "EXIT_PORT_IN_USE",
-    "Aborted", "AlreadyExists", "Backoff", "ConfigurationError", "Endpoint", "Entity",
+    "Aborted", "AlreadyExists", "Backoff", "BackoffPolicy", "ConfigurationError", "Endpoint",
+    "Entity",
     "EntityKind", "EntityState", "EntityType", "EventReporter", "FailedPrecondition",
     "GrpcReportSender", "Health", "InvalidArgument", "Link", "LinkMetrics", "MediaType",
     "Module", "ModuleError", "ModuleRuntime", "ModuleServer", "ModuleState",

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from google.protobuf import timestamp_pb2
 
-from mediagrid.sdk.backoff import Backoff
+from mediagrid.backoff import REPORT_RETRY, Backoff
 from mediagrid.sdk.errors import ReportOrderError
 from mediagrid.v1 import common_pb2, event_pb2
 
@@ -65,7 +65,7 @@ class EventReporter:
     capacity: int = DEFAULT_CAPACITY
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    backoff: Backoff = field(default_factory=Backoff)
+    backoff: Backoff = field(default_factory=lambda: Backoff(REPORT_RETRY))
     max_batch: int = MAX_BATCH
     stats: ReporterStats = field(default_factory=ReporterStats)
 
@@ -239,7 +239,7 @@ class EventReporter:
                 await self.sender.send(batch)
             except Exception as exc:  # any failure is retried with the same sequences
                 self.stats.failures += 1
-                delay = self.backoff.next()
+                delay = self.backoff.next_delay()
                 log.warning(
                     "sending reports %d..%d failed (%s); retrying in %.3f s",
                     batch[0].header.sequence, batch[-1].header.sequence, _short(exc), delay,

@@ -3,8 +3,9 @@
 - `ffmpeg_binary.ffmpeg_path()`: which ffmpeg (imageio-ffmpeg's unless a setting names another);
 - `commands`: argument lists (the only module that imports ffmpeg-python);
 - `process.FfmpegProcess`: the one way a media module runs ffmpeg (process group, parent-death
-  signal, `-progress` updates, stderr tail, stall watchdog, restart with tiered backoff);
-- `watchdog`: the stall and backoff policy, with an injectable clock;
+  signal, `-progress` updates, stderr tail, stall watchdog, restart with the project's one
+  backoff, `mediagrid.backoff`);
+- `watchdog`: the stall policy, with an injectable clock;
 - `presets`: RTSP pull over TCP, low-latency output, the loopback transport URLs;
 - `timecode`: wall-clock time stamped into frames by ffmpeg and read back from decoded frames.
 
@@ -16,11 +17,9 @@ from mediagrid.reference.media.ffmpeg_binary import ffmpeg_path
 from mediagrid.reference.media.process import FfmpegProcess
 from mediagrid.reference.media.progress import Progress, ProgressParser
 from mediagrid.reference.media.supervision import SupervisorEvent
-from mediagrid.reference.media.watchdog import Backoff, BackoffPolicy, MonotonicClock, StallWatchdog
+from mediagrid.reference.media.watchdog import MonotonicClock, StallWatchdog
 
 __all__ = [
-    "Backoff",
-    "BackoffPolicy",
     "FfmpegError",
     "FfmpegNotFound",
     "FfmpegProcess",

@@ -14,8 +14,9 @@
 - stderr is drained continuously into a bounded tail, quoted by FfmpegError;
 - a run whose frame count stops rising for `stall_timeout` seconds (or that shows no frame
   within `start_timeout` seconds of its start) is killed and restarted;
-  exits are restarted according to `restart` ("always", "on-failure", "never") with the tiered
-  backoff of watchdog.py, up to `max_restarts` restarts in all (None: no limit).
+  exits are restarted according to `restart` ("always", "on-failure", "never") with the
+  project's one backoff (`mediagrid.backoff`, default `RESTART`: at once, then 0.5 s doubling
+  to 30 s, reset after 60 s of streaming), up to `max_restarts` restarts in all (None: no limit).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import signal
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Literal
 
+from mediagrid.backoff import RESTART, Backoff, BackoffPolicy
 from mediagrid.process import die_with_parent_preexec
 from mediagrid.reference.media.errors import FfmpegError
 from mediagrid.reference.media.progress import Progress, ProgressParser
@@ -41,13 +43,7 @@ from mediagrid.reference.media.supervision import (
     reader_for_fd,
     signal_group,
 )
-from mediagrid.reference.media.watchdog import (
-    Backoff,
-    BackoffPolicy,
-    Clock,
-    MonotonicClock,
-    StallWatchdog,
-)
+from mediagrid.reference.media.watchdog import Clock, MonotonicClock, StallWatchdog
 
 RestartPolicy = Literal["always", "on-failure", "never"]
 
@@ -91,7 +87,7 @@ class FfmpegProcess:
         self.max_restarts = max_restarts
         self.kill_grace = kill_grace
         self._clock = clock or MonotonicClock()
-        self._backoff = Backoff(backoff or BackoffPolicy(), self._clock, rng)
+        self._backoff = Backoff(backoff or RESTART, clock=self._clock.now, rng=rng)
         self._tail = StderrTail(stderr_lines, logger=logging.getLogger(f"{__name__}.{name}"))
         self._stdin, self._stdout = stdin, stdout
         self._on_progress, self._on_event = on_progress, on_event

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import os
-import random
 import sys
 from pathlib import Path
 
 import pytest
 
 from mediagrid.manifest import (
-    Backoff,
     ManifestError,
     Problem,
     format_duration,
     load_manifest,
     parse_duration,
 )
-from mediagrid.manifest.backoff import backoff_delays
 from mediagrid.v1 import common_pb2
 
 
@@ -45,22 +42,6 @@ def test_format_duration_round_trips() -> None:
     for seconds in (0.05, 0.5, 1.0, 30.0, 90.0):
         assert parse_duration(format_duration(seconds)) == pytest.approx(seconds)
     assert format_duration(0.05) == "50ms" and format_duration(30) == "30s"
-
-
-def test_backoff_delays_exact_without_jitter() -> None:
-    delays = backoff_delays(Backoff(initial=0.05, multiplier=1.6, max=1.0, jitter=0.0))
-    got = [next(delays) for _ in range(9)]
-    assert got == pytest.approx([0.05, 0.08, 0.128, 0.2048, 0.32768, 0.524288, 0.8388608, 1, 1])
-
-
-def test_backoff_jitter_stays_within_its_band_and_is_reproducible() -> None:
-    policy = Backoff(initial=0.5, multiplier=2.0, max=30.0, jitter=0.2)
-    first = [d for d, _ in zip(backoff_delays(policy, random.Random(7)), range(50), strict=False)]
-    again = [d for d, _ in zip(backoff_delays(policy, random.Random(7)), range(50), strict=False)]
-    assert first == again
-    bases = [min(0.5 * 2**n, 30.0) for n in range(50)]
-    assert all(0.8 * b <= d <= 1.2 * b for d, b in zip(first, bases, strict=True))
-    assert len(set(first[10:])) > 1  # the jitter does vary
 
 
 def test_placeholders_and_relative_program(tmp_path: Path) -> None:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from mediagrid.reference.media import BackoffPolicy, FfmpegProcess, SupervisorEvent
+from mediagrid.backoff import BackoffPolicy
+from mediagrid.reference.media import FfmpegProcess, SupervisorEvent
 from mediagrid.reference.media.presets import rtsp_input
-from tests.media.helpers import FFMPEG, eventually
-from tests.support import ffprobe_json
+from tests.media.helpers import FFMPEG
+from tests.support import eventually, ffprobe_json
 
 
 def record_args(url: str, path: Path, *, rtsp_timeout_s: float = 10.0) -> list[str]:
@@ -42,7 +43,7 @@ def test_a_stall_restarts_after_the_backoff_and_recording_resumes(fake_camera, t
         proc = FfmpegProcess(
             lambda run: record_args(camera.url, path(run)), name="camera", restart="always",
             stall_timeout=1.5, kill_grace=0.5, progress_period=0.2,
-            backoff=BackoffPolicy(tiers=(0.5,), jitter=0.0),
+            backoff=BackoffPolicy(initial=0.5, multiplier=1, max=0.5, jitter=0),
             on_event=lambda e: events.append((loop.time(), e)),
         )
         await proc.start()
@@ -121,7 +122,8 @@ def test_the_rtsp_preset_socket_timeout_ends_a_silent_pull_and_always_restarts_i
         proc = FfmpegProcess(
             lambda run: record_args(camera.url, tmp_path / f"run-{run}.ts", rtsp_timeout_s=1.0),
             name="silent", restart="always", stall_timeout=None, progress_period=0.2,
-            backoff=BackoffPolicy(tiers=(0.2,), jitter=0.0), on_event=events.append,
+            backoff=BackoffPolicy(initial=0.2, multiplier=1, max=0.2, jitter=0),
+            on_event=events.append,
         )
         await proc.start()
         await eventually(lambda: proc.latest is not None and proc.latest.frame >= 10)

@@ -12,17 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from mediagrid.reference.media import BackoffPolicy, FfmpegError, FfmpegProcess, SupervisorEvent
-from tests.media.helpers import (
-    FFMPEG,
-    alive,
-    eventually,
-    group_gone,
-    live_testsrc,
-    send_udp_burst,
-    udp_receiver,
-    wait_dead,
-)
+from mediagrid.backoff import BackoffPolicy
+from mediagrid.reference.media import FfmpegError, FfmpegProcess, SupervisorEvent
+from tests.media.helpers import FFMPEG, live_testsrc, send_udp_burst, udp_receiver
+from tests.support import alive, eventually, group_gone, wait_dead
 
 
 def test_stop_kills_the_whole_process_group(tmp_path: Path) -> None:
@@ -145,7 +138,7 @@ def test_failures_restart_with_the_backoff_until_max_restarts() -> None:
         proc = FfmpegProcess(
             [FFMPEG, "-f", "lavfi", "-i", "nosuchsource", "-f", "null", "-"],
             name="crashy", restart="on-failure", max_restarts=2, on_event=events.append,
-            backoff=BackoffPolicy(tiers=(0.0, 0.2), jitter=0.0),
+            backoff=BackoffPolicy(initial=0.2, multiplier=1, max=0.2, jitter=0, first_at_once=True),
         )
         await proc.start()
         with pytest.raises(FfmpegError, match="after 2 restarts"):
@@ -167,7 +160,7 @@ def test_a_clean_exit_ends_a_one_shot_run_but_restarts_under_always() -> None:
         await once.start()
         assert await once.wait() == 0
         always = FfmpegProcess(args, name="always", restart="always",
-                               backoff=BackoffPolicy(tiers=(0.0,), jitter=0.0))
+                               backoff=BackoffPolicy(initial=0, multiplier=1, max=0, jitter=0))
         await always.start()
         await eventually(lambda: always.restarts >= 2)
         await always.stop()
@@ -190,7 +183,7 @@ def test_a_stall_restarts_after_the_backoff_and_streaming_resumes(free_port: int
         loop = asyncio.get_running_loop()
         proc = FfmpegProcess(
             udp_receiver(free_port), name="stall", restart="always", stall_timeout=1.0,
-            kill_grace=0.3, backoff=BackoffPolicy(tiers=(0.4,), jitter=0.0),
+            kill_grace=0.3, backoff=BackoffPolicy(initial=0.4, multiplier=1, max=0.4, jitter=0),
             on_event=lambda e: events.append((loop.time(), e)),
         )
         await proc.start()
@@ -270,7 +263,8 @@ def test_the_backoff_tier_resets_only_after_healthy_streaming_on_the_injected_cl
             lambda run: runs.get(run, failing), name="tiers", restart="always", max_restarts=4,
             stall_timeout=None, progress_period=0.1, clock=clock, on_event=events.append,
             on_progress=lambda p: setattr(clock, "t", clock.t + step.get(proc.runs, 0.0)),
-            backoff=BackoffPolicy(tiers=(0.0, 0.01, 0.02, 0.03), healthy_reset=10.0, jitter=0),
+            backoff=BackoffPolicy(initial=0.01, multiplier=2, max=0.04, jitter=0, reset_after=10.0,
+                                  first_at_once=True),
         )
         await proc.start()
         with pytest.raises(FfmpegError, match="after 4 restarts"):

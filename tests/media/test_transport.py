@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mediagrid.reference.media import BackoffPolicy, FfmpegProcess, presets
+from mediagrid.backoff import BackoffPolicy
+from mediagrid.reference.media import FfmpegProcess, presets
 from tests.media.helpers import FFMPEG
 from tests.support import ffprobe_json
 
@@ -28,7 +29,7 @@ def test_target_listens_source_sends(kind: str, free_port: int, tmp_path: Path) 
         target = FfmpegProcess(target_args, name=f"{kind}-target", restart="never")
         # The source retries until the target listens (TCP and SRT refuse before that).
         source = FfmpegProcess(source_args, name=f"{kind}-source", restart="on-failure",
-                               backoff=BackoffPolicy(tiers=(0.2,), jitter=0.0))
+                               backoff=BackoffPolicy(initial=0.2, multiplier=1, max=0.2, jitter=0))
         await target.start()
         await source.start()
         try:

@@ -7,23 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 
 from mediagrid import sdk
+from mediagrid.backoff import REPORT_RETRY
 from mediagrid.sdk.reporter import metric_value
 from mediagrid.v1 import common_pb2, event_pb2
 from tests.sdk.event_server import EventServer
 from tests.support import free_port
-
-
-class FixedRandom:
-    """random() -> 0.5: the jitter factor is exactly 1."""
-
-    def random(self) -> float:
-        return 0.5
 
 
 class Sleeps:
@@ -48,7 +43,7 @@ async def running(**kw: Any) -> AsyncIterator[tuple[sdk.EventReporter, EventServ
     sender = sdk.GrpcReportSender(server.address, token=kw.pop("token", ""), timeout=2)
     reporter = sdk.EventReporter(
         "mod", "inst-1", sender=sender, sleep=sleeps,
-        backoff=sdk.Backoff(rng=FixedRandom()), **kw,  # type: ignore[arg-type]
+        backoff=sdk.Backoff(dataclasses.replace(REPORT_RETRY, jitter=0)), **kw,
     )
     task = asyncio.create_task(reporter.run())
     try:
@@ -109,15 +104,6 @@ def test_failed_sends_are_retried_with_the_same_sequence_and_backoff() -> None:
             assert sleeps.delays[-1] == 0.05  # a success resets the backoff
 
     asyncio.run(scenario())
-
-
-def test_backoff_is_capped_and_jittered() -> None:
-    backoff = sdk.Backoff()
-    assert [round(sdk.Backoff(rng=FixedRandom()).next(), 6)] == [0.05]  # type: ignore[arg-type]
-    delays = [backoff.next() for _ in range(12)]
-    assert all(0.04 <= d <= 0.06 for d in delays[:1])
-    assert all(1.6 <= d <= 2.4 for d in delays[7:])  # capped at 2 s ± 20 %
-    assert len({round(d, 9) for d in delays[7:]}) > 1  # jittered
 
 
 def test_server_down_then_back_on_the_same_port_delivers_everything_once() -> None:
