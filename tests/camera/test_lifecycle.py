@@ -2,29 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import time
 
 from tests.camera import clients
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as f:  # a zombie is not alive
-        return f.read().split(") ", 1)[1][0] != "Z"
-
-
-def _wait(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
+from tests.support import alive, wait_until
 
 
 def _producer(camera) -> dict:
@@ -37,8 +18,8 @@ def test_ffmpeg_starts_on_demand_and_stops_after_the_linger(fake_camera):
     assert clients.probe(camera.url).returncode == 0
     pid = _producer(camera)["pid"]
     assert pid is not None
-    assert _wait(lambda: not _producer(camera)["running"])
-    assert _wait(lambda: not _alive(pid))
+    assert wait_until(lambda: not _producer(camera)["running"])
+    assert wait_until(lambda: not alive(pid))
     assert clients.probe(camera.url).returncode == 0
     assert _producer(camera)["starts"] == 2
 
@@ -46,9 +27,9 @@ def test_ffmpeg_starts_on_demand_and_stops_after_the_linger(fake_camera):
 def test_no_ffmpeg_outlives_the_camera(fake_camera):
     camera = fake_camera(always_on=True, audio="none")
     pid = _producer(camera)["pid"]
-    assert pid is not None and _alive(pid)
+    assert pid is not None and alive(pid)
     assert camera.stop() == 0  # SIGTERM: a clean stop
-    assert not _alive(pid)
+    assert not alive(pid)
 
 
 def test_ffmpeg_dies_with_a_killed_camera(fake_camera):
@@ -56,4 +37,4 @@ def test_ffmpeg_dies_with_a_killed_camera(fake_camera):
     pid = _producer(camera)["pid"]
     camera.process.send_signal(signal.SIGKILL)  # no chance to clean up
     camera.process.wait()
-    assert _wait(lambda: not _alive(pid))  # the parent-death signal took it
+    assert wait_until(lambda: not alive(pid))  # the parent-death signal took it

@@ -12,23 +12,7 @@ import pytest
 
 from mediagrid.simulator.camera.media import is_keyframe_start
 from tests.camera import clients
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(") ", 1)[1][0] != "Z"
-    except OSError:
-        return False
-
-
-def _wait(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
+from tests.support import alive, wait_until
 
 
 @pytest.fixture
@@ -45,7 +29,7 @@ def camera(fake_camera):
     for cam in started:
         pids = [p["pid"] for p in cam.status()["producers"].values() if p["pid"]]
         assert cam.stop() == 0
-        assert all(_wait(lambda pid=pid: not _alive(pid)) for pid in pids), pids
+        assert all(wait_until(lambda pid=pid: not alive(pid)) for pid in pids), pids
     assert clients.live_children() == []
 
 
@@ -72,7 +56,7 @@ def test_udp_and_tcp_clients_at_once_and_no_udp_socket_left(camera, tmp_path):
     started = time.monotonic()
     udp = clients.start_recording(cam.url, tmp_path / "u.mkv", seconds=2, transport="udp")
     tcp = clients.start_recording(cam.url, tmp_path / "t.mkv", seconds=2, transport="tcp")
-    assert _wait(lambda: _sessions(cam) == {"tcp": 1, "udp": 1}), _sessions(cam)
+    assert wait_until(lambda: _sessions(cam) == {"tcp": 1, "udp": 1}), _sessions(cam)
     serving = clients.udp_ports(pid) - producer_ports
     assert len(serving) == 4 and min(serving) % 2 == 0  # an even/odd pair per track
     recordings = [clients.finish(udp, tmp_path / "u.mkv", started),
@@ -82,8 +66,8 @@ def test_udp_and_tcp_clients_at_once_and_no_udp_socket_left(camera, tmp_path):
         info = clients.support.ffprobe_json(recording.path)
         assert {s["codec_name"] for s in info["streams"]} == {"h264", "aac"}
         assert recording.frames() >= 35, recording.stderr  # 2 s at 25 fps, from a keyframe
-    assert _wait(lambda: _sessions(cam) == {"tcp": 0, "udp": 0})
-    assert _wait(lambda: clients.udp_ports(pid) == producer_ports), clients.udp_ports(pid)
+    assert wait_until(lambda: _sessions(cam) == {"tcp": 0, "udp": 0})
+    assert wait_until(lambda: clients.udp_ports(pid) == producer_ports), clients.udp_ports(pid)
 
 
 def _request(sock: socket.socket, method: str, url: str, cseq: int, **headers: str) -> str:
@@ -138,7 +122,7 @@ def test_raw_udp_client_setup_play_rtcp_and_teardown(camera):
         report, source = rtcp.recvfrom(65536)
         assert source == ("127.0.0.1", high) and report[1] == 200  # RTCP SR
         _request(rtsp, "TEARDOWN", cam.url, 4, Session=session)
-        assert _wait(lambda: not {low, high} & clients.udp_ports(cam.process.pid))
+        assert wait_until(lambda: not {low, high} & clients.udp_ports(cam.process.pid))
         rtp.settimeout(0.5)
         with pytest.raises(TimeoutError):
             while True:
@@ -150,7 +134,7 @@ def test_stall_is_seen_by_a_udp_client_and_keeps_its_session(camera, tmp_path):
     started = time.monotonic()
     client = clients.start_recording(cam.url, tmp_path / "s.mkv", seconds=30, timeout_s=1,
                                      transport="udp")
-    assert _wait(lambda: _sessions(cam)["udp"] == 1)
+    assert wait_until(lambda: _sessions(cam)["udp"] == 1)
     time.sleep(1)
     cam.inject("stall")
     assert _sessions(cam)["udp"] == 1  # stalled, not ended
@@ -158,7 +142,7 @@ def test_stall_is_seen_by_a_udp_client_and_keeps_its_session(camera, tmp_path):
     assert "timed out" in recording.stderr.lower(), recording.stderr
     assert 0 < recording.frames() < 30 * 25  # frames, then nothing
     cam.clear()
-    assert _wait(lambda: _sessions(cam)["udp"] == 0)  # it left: its sockets went with it
+    assert wait_until(lambda: _sessions(cam)["udp"] == 0)  # it left: its sockets went with it
 
 
 def test_drop_ends_a_udp_clients_stream(camera, tmp_path):

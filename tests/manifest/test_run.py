@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 
 from mediagrid.manifest.run import run_module
 from mediagrid.v1 import module_pb2, module_pb2_grpc
-from tests.support import ROOT, free_port
+from tests.support import ROOT, alive, free_port, wait_dead
 
 TINY = ROOT / "fixtures" / "modules" / "tiny"
 HELLO = ROOT / "examples" / "python" / "hello"
@@ -29,14 +28,6 @@ HELLO = ROOT / "examples" / "python" / "hello"
 
 def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "mediagrid.cli", "module", "run", *args]
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @pytest.fixture
@@ -305,9 +296,6 @@ def test_module_dies_with_a_killed_runner(runners: list[subprocess.Popen[str]]) 
     pid = json.loads(proc.stdout.readline())["pid"]
     proc.kill()  # no chance to run the shutdown ladder
     proc.wait(10)
-    deadline = time.monotonic() + 10
-    while alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if alive(pid):
+    if not wait_dead(pid, 10):
         os.kill(pid, signal.SIGKILL)
         pytest.fail("the module outlived its runner (no parent-death signal)")

@@ -1,46 +1,10 @@
-"""Helpers of the media tests: process liveness and short ffmpeg command lines."""
+"""Helpers of the media tests: short ffmpeg command lines (liveness and polling: tests/support)."""
 
 from __future__ import annotations
-
-import os
-import time
-from collections.abc import Callable
-from pathlib import Path
 
 from mediagrid.reference.media import ffmpeg_path
 
 FFMPEG = ffmpeg_path()
-
-
-def alive(pid: int) -> bool:
-    """True while `pid` is a live process (a zombie awaiting its reaper counts as dead)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-
-
-def wait_dead(pid: int, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not alive(pid):
-            return True
-        time.sleep(0.05)
-    return not alive(pid)
-
-
-def group_gone(pgid: int, timeout: float = 5.0) -> bool:
-    """True once no process (not even a zombie) is left in process group `pgid`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.05)
 
 
 def live_testsrc(output: str = "-", *, size: str = "160x120", fmt: str = "null") -> list[str]:
@@ -74,16 +38,3 @@ async def send_udp_burst(port: int, seconds: float) -> None:
         if sender.returncode is None:
             sender.kill()
             await sender.wait()
-
-
-async def eventually(
-    predicate: Callable[[], bool], within: float = 15.0, period: float = 0.05
-) -> None:
-    """Polls `predicate` until it holds; TimeoutError after `within` s (tests never hang)."""
-    import asyncio
-
-    async with asyncio.timeout(within):
-        while True:
-            if predicate():
-                return
-            await asyncio.sleep(period)
