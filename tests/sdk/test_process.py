@@ -100,7 +100,7 @@ def test_health_reflection_and_a_local_flow_that_moves_media(run_module) -> None
                          timeout=10)
     flow = s.wait_frames("f1", 30)
     assert flow.metrics.fps > 0
-    assert len(ffmpeg_children(module.process.pid)) == 1
+    assert len(ffmpeg_children(module.process.pid)) == 2  # the source and the sink
     s.pipeline.StopFlow(pipeline_pb2.StopFlowRequest(flow_id="f1"), timeout=10)
     assert ffmpeg_children(module.process.pid) == []  # stop killed ffmpeg
 

@@ -1,0 +1,353 @@
+"""`MediaEntity`: an entity whose media runs in ffmpeg, wired to its connections for you.
+
+    @module.entity("testsrc")
+    class TestSource(media.MediaEntity):
+        def ffmpeg_args(self, quality, run):
+            return ["-re", "-f", "lavfi", "-i", "testsrc2", *self.encode(quality),
+                    *self.output_args()]
+
+The base class does the rest, for every role of every connection (contract §4.1):
+- a target (sink, converter) listens on its endpoint from ConnectEntities on (`Receiver`),
+  and the bytes that arrive go to its ffmpeg's stdin (`input_args()` reads them);
+- a producer (source, converter) writes MPEG-TS on stdout (`output_args()`); every started
+  connection gets it from its next keyframe (`Destination`), so one source feeds several
+  targets, and targets may join while it runs (rule P-5);
+- connections with the same quality share one encoder; AdjustQuality starts an encoder at
+  the new quality and switches the connection to it at its first keyframe (rule P-9);
+- ffmpeg is supervised (restarts with the project's one backoff, a stall rule that waits
+  for a source that went away), and failures turn the link ERROR with ffmpeg's last words;
+- windowed fps, bitrate and bytes, and latency where the entity measures it, feed the
+  connection, the flow and GetEntityStatus (rules P-10, P-11).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from mediagrid.reference.media import SupervisorEvent, ffmpeg_path
+from mediagrid.reference.media.process import RestartPolicy
+from mediagrid.sdk.entity import Entity, Link, Role
+from mediagrid.sdk.errors import FailedPrecondition
+from mediagrid.sdk.media.destination import Destination
+from mediagrid.sdk.media.endpoints import RELAYED, address_of, local_endpoint
+from mediagrid.sdk.media.meter import LatencyWindow, Meter
+from mediagrid.sdk.media.quality import Quality
+from mediagrid.sdk.media.receiver import Receiver
+from mediagrid.sdk.media.runner import MediaProcess
+from mediagrid.sdk.types import EntityKind, Health, MediaType
+from mediagrid.v1 import common_pb2
+
+INPUT_ARGS = ["-f", "mpegts", "-probesize", "65536", "-analyzeduration", "500000",
+              "-fflags", "+nobuffer", "-i", "pipe:0"]
+OUTPUT_ARGS = ["-f", "mpegts", "-flush_packets", "1", "-muxdelay", "0", "-muxpreload", "0",
+               "pipe:1"]
+TICK, FIRST_FRAME_TICK = 1.0, 0.1
+SINK_KEY = "sink"
+
+
+@dataclass
+class _Output:
+    link: Link
+    quality: Quality
+    destination: Destination
+    started: bool = False
+
+
+@dataclass
+class _LinkWatch:
+    failed: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class MediaEntity(Entity):
+    restart: ClassVar[RestartPolicy] = "always"
+    stall_timeout: ClassVar[float | None] = 5.0
+    start_timeout: ClassVar[float] = 10.0
+    raw_output: ClassVar[bool] = False
+    """True when the process writes something other than MPEG-TS on stdout (a display's raw
+    frames): `read_output()` then gets each run's stdout."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kind = self.entity_type.kind
+        if kind is EntityKind.PROTOCOL:
+            raise TypeError("MediaEntity serves sources, sinks and converters")
+        self.takes_input = kind in (EntityKind.SINK, EntityKind.CONVERTER)
+        self.produces = kind in (EntityKind.SOURCE, EntityKind.CONVERTER)
+        self.audio = self.media_type is MediaType.AUDIO
+        self.latency = LatencyWindow()
+        """Add source-to-here latency samples (ms, from time codes) where they are measured."""
+        self.input_link: Link | None = None
+        self.receiver: Receiver | None = None
+        self._input_started = False
+        self._outputs: dict[str, _Output] = {}
+        self.processes: dict[Quality | str, MediaProcess] = {}
+        self._watch: dict[str, _LinkWatch] = {}
+        self._ticker: asyncio.Task[None] | None = None
+        self._reconciling = asyncio.Lock()
+
+    # -- what a subclass writes ----------------------------------------------------------------
+    def ffmpeg_args(self, quality: Quality | None, run: int) -> list[str]:
+        """ffmpeg's arguments after the binary for one run (run counts from 1). A target reads
+        `input_args()`; a producer encodes at `quality` and ends with `output_args()`."""
+        raise NotImplementedError(f"{type(self).__name__} must define ffmpeg_args()")
+
+    def default_quality(self) -> Quality:
+        """The quality from the entity's config; a connection's QualityProfile overrides it."""
+        raise FailedPrecondition(f"entity type {self.entity_type.type!r} does not encode")
+
+    async def read_output(self, stdout: asyncio.StreamReader) -> None:
+        """Reads a run's stdout when `raw_output` is set."""
+
+    def redact(self, line: str) -> str:
+        """Applied to every stderr line kept or logged (hide credentials here)."""
+        return line
+
+    def on_media_event(self, event: SupervisorEvent, process: MediaProcess) -> None:
+        """Called for each supervisor event (started, stalled, exited, restarting...)."""
+
+    def bytes_written(self) -> int:
+        """Bytes a sink wrote (FlowMetrics.bytes_written); 0 by default."""
+        return 0
+
+    # -- helpers for ffmpeg_args ---------------------------------------------------------------
+    @staticmethod
+    def input_args() -> list[str]:
+        return list(INPUT_ARGS)
+
+    @staticmethod
+    def output_args() -> list[str]:
+        return list(OUTPUT_ARGS)
+
+    def quality_for(self, link: Link) -> Quality:
+        output = self._outputs.get(link.id)
+        return output.quality if output else self.default_quality().merged(link.quality)
+
+    # -- connection hooks ----------------------------------------------------------------------
+    async def connect(self, link: Link) -> None:
+        if link.target is self:
+            if self.input_link is not None and self.input_link.id != link.id:
+                raise FailedPrecondition(
+                    f"entity {self.id!r} already takes its input from connection"
+                    f" {self.input_link.id!r}: disconnect it first, or create another entity"
+                )
+            if link.role is Role.LOCAL:
+                link.endpoint = local_endpoint(host=self._runtime.bind_host)
+            assert link.endpoint is not None
+            receiver = Receiver(link.endpoint, audio=self.audio)
+            link.endpoint = await receiver.open()
+            self.receiver, self.input_link = receiver, link
+        if link.source is self:
+            if link.endpoint is None or link.endpoint.transport not in RELAYED:
+                raise FailedPrecondition(
+                    f"entity {self.id!r} sends {' or '.join(RELAYED)}; the endpoint's transport"
+                    f" is {link.endpoint.transport if link.endpoint else 'missing'}"
+                )
+            quality = self.default_quality().merged(link.quality)  # bad quality: refused now
+            destination = Destination(address_of(link.endpoint), audio=self.audio)
+            self._outputs[link.id] = _Output(link, quality, destination)
+
+    async def disconnect(self, link: Link) -> None:
+        if link.target is self and self.input_link is link:
+            assert self.receiver is not None
+            self.receiver.close()
+            self.receiver = self.input_link = None
+        output = self._outputs.pop(link.id, None)
+        if output is not None:
+            output.destination.close()
+        await self._reconcile()
+
+    async def start(self, link: Link) -> None:
+        self._watch[link.id] = _LinkWatch()
+        if link.target is self:
+            self._input_started = True
+        if link.source is self:
+            output = self._outputs[link.id]
+            await output.destination.open()
+            output.started = True
+        await self._reconcile()
+        if self._ticker is None or self._ticker.done():
+            self._ticker = self.spawn(self._tick())
+
+    async def stop(self, link: Link) -> None:
+        self._watch.pop(link.id, None)
+        if link.target is self:
+            self._input_started = False
+        output = self._outputs.get(link.id)
+        if output is not None and output.started:
+            output.started = False
+            output.destination.close()
+            output.destination = Destination(output.destination.address, audio=self.audio)
+        await self._reconcile()
+
+    async def adjust_quality(self, link: Link, quality: common_pb2.QualityProfile) -> None:
+        output = self._outputs.get(link.id)
+        if output is None or link.source is not self:
+            raise FailedPrecondition(f"connection {link.id!r} does not leave entity {self.id!r}")
+        new = output.quality.merged(quality)  # checked before anything starts
+        if new == output.quality:
+            return
+        output.quality = new
+        if output.started:
+            await self._reconcile()
+            output.destination.switch_to(self._feed(new))
+
+    async def destroy(self) -> None:
+        await self._stop_processes(list(self.processes))
+
+    # -- processes -----------------------------------------------------------------------------
+    def _wanted(self) -> set[Quality | str]:
+        if self.takes_input and not self._input_started:
+            return set()
+        if not self.produces:
+            return {SINK_KEY}
+        keys: set[Quality | str] = {o.quality for o in self._outputs.values() if o.started}
+        feeds = [f for o in self._outputs.values()
+                 for f in (o.destination.feed, o.destination.pending_feed) if f is not None]
+        # an encoder a connection still reads from stays until its switch is done
+        return keys | {k for k, p in self.processes.items() if p.feed in feeds}
+
+    def _feed(self, key: Quality) -> Any:
+        return self.processes[key].feed
+
+    async def _reconcile(self) -> None:
+        async with self._reconciling:
+            wanted = self._wanted()
+            await self._stop_processes([k for k in self.processes if k not in wanted])
+            for key in wanted - set(self.processes):
+                self.processes[key] = await self._start_process(key)
+            for output in self._outputs.values():
+                if output.started and output.destination.feed is None:
+                    output.destination.attach(self._feed(output.quality))
+            if self.receiver is not None:
+                self.receiver.consumers[:] = [p.write for p in self.processes.values()]
+
+    async def _start_process(self, key: Quality | str) -> MediaProcess:
+        binary = ffmpeg_path()
+        quality = key if isinstance(key, Quality) else None
+        name = f"{self.id}" + (f"@{quality.codec}-{quality.bitrate}" if quality else "")
+        receiver = self.receiver
+        process = MediaProcess(
+            name,
+            lambda run: [binary, "-loglevel", "warning", *self.ffmpeg_args(quality, run)],
+            stdin=self.takes_input, ts_output=self.produces and not self.raw_output,
+            read_output=self.read_output if self.raw_output else None, audio=self.audio,
+            input_frames=receiver.frames if receiver else None,
+            input_idle=receiver.idle_for if receiver else None,
+            restart=self.restart, stall_timeout=self.stall_timeout,
+            start_timeout=self.start_timeout, redact=self.redact, on_event=self._media_event,
+        )
+        await process.start()
+        return process
+
+    async def _stop_processes(self, keys: list[Quality | str]) -> None:
+        processes = [self.processes.pop(k) for k in keys if k in self.processes]
+        if processes:
+            await asyncio.gather(*(p.stop() for p in processes))
+
+    def _media_event(self, event: SupervisorEvent, process: MediaProcess) -> None:
+        self.on_media_event(event, process)
+        if event.kind in ("exited", "stalled", "gave_up") and not process.stopping:
+            reason = event.detail or f"exit code {event.exit_code}"
+            message = f"media process failed ({reason}): {process.describe_failure()}"
+            self.set_health(Health.DEGRADED, message)
+            for link in self._links_of(process):
+                self._fail(link, message)
+
+    def _links_of(self, process: MediaProcess) -> list[Link]:
+        links = [o.link for o in self._outputs.values() if o.started and
+                 o.destination.feed is not None and o.destination.feed is process.feed]
+        if self.input_link is not None and self._input_started and process in \
+                self.processes.values():
+            links.append(self.input_link)
+        return links
+
+    def _fail(self, link: Link, message: str) -> None:
+        watch = self._watch.get(link.id)
+        if watch is not None and not watch.failed and link.flow_id:
+            watch.failed = message
+            link.fail(message)
+
+    # -- measurements --------------------------------------------------------------------------
+    async def _tick(self) -> None:
+        """Feeds measurements to the started links until none is left."""
+        while self._watch:
+            first = any(link.moving_at == 0 for link in self._started_links())
+            await asyncio.sleep(FIRST_FRAME_TICK if first else TICK)
+            self.measure()
+            stale = [k for k in self.processes if k not in self._wanted()]
+            if stale:  # the encoder a switch left behind
+                await self._reconcile()
+
+    def measure(self) -> None:
+        """Sends each started link its measured figures and keeps the entity's (GetEntityStatus)."""
+        stall_after = self._runtime.flows.stall_after
+        moving = False
+        restarts = sum(p.restarts for p in self.processes.values())
+        for link in self._started_links():
+            frames, byte_meter = self._meters(link)
+            if frames is None:
+                continue
+            link.update_metrics(
+                frames=frames.total, fps=round(frames.rate(), 2),
+                bitrate_bps=int(byte_meter.rate() * 8), restarts=restarts,
+                latency_ms=self.latency.median() if link.target is self else -1,
+                bytes_written=self.bytes_written(),
+            )
+            idle = frames.idle_for()
+            if idle is not None and idle < stall_after:
+                moving = True
+                self._watch[link.id].failed = ""
+            elif link.moving_at:  # it moved once and has not for the stall period
+                self._fail(link, self._stall_message(link, stall_after))
+        if moving and self.health is not Health.HEALTHY:
+            self.set_health(Health.HEALTHY)
+        self._entity_metrics()
+
+    def _started_links(self) -> list[Link]:
+        """Links this entity measures: a LOCAL link is measured by its target (what arrived)."""
+        return [link for link in self.links.values() if link.id in self._watch
+                and not (link.role is Role.LOCAL and link.target is not self)]
+
+    def _meters(self, link: Link) -> tuple[Meter | None, Meter]:
+        if link.source is self and link.target is not self:
+            output = self._outputs.get(link.id)
+            if output is None:
+                return None, Meter()
+            return output.destination.frames, output.destination.bytes
+        if self.receiver is None:
+            return None, Meter()
+        process = self.processes.get(SINK_KEY)
+        if self.produces or process is None:  # a converter's input: what arrived
+            return self.receiver.frames, self.receiver.bytes
+        return process.frames, self.receiver.bytes
+
+    def _stall_message(self, link: Link, seconds: float) -> str:
+        if link.target is self and self.receiver is not None:
+            idle = self.receiver.idle_for()
+            if idle is None or idle >= seconds:
+                where = link.endpoint.url if link.endpoint else "its endpoint"
+                return (f"stalled: no media received on {where} for {seconds:g} s"
+                        " (is the source running?)")
+        return f"stalled: no media measured at connection {link.id!r} for {seconds:g} s"
+
+    def _entity_metrics(self) -> None:
+        values: dict[str, Any] = {"restarts": sum(p.restarts for p in self.processes.values())}
+        if self.receiver is not None:
+            values |= {"bytes_received": self.receiver.bytes.total,
+                       "bitrate_bps": int(self.receiver.bytes.rate() * 8)}
+        sent = [o.destination for o in self._outputs.values() if o.started]
+        if sent:
+            values |= {"bytes_sent": sum(d.bytes.total for d in sent),
+                       "bandwidth_bps": int(sum(d.bytes.rate() for d in sent) * 8)}
+        frames = [p.frames for p in self.processes.values()]
+        if frames:
+            values |= {"frames": sum(f.total for f in frames),
+                       "fps": round(max(f.rate() for f in frames), 2)}
+        values["latency_ms"] = self.latency.median()
+        self.metrics.update(values)
+
+
+__all__ = ["INPUT_ARGS", "OUTPUT_ARGS", "MediaEntity"]

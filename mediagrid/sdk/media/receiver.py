@@ -1,0 +1,133 @@
+"""The target side of a connection: listens on the endpoint and hands on what arrives.
+
+The receiver binds the endpoint's port when the connection is made (so the URL handed to the
+source's module is really listened on), counts bytes and frames as they arrive (the target's
+measured bitrate), and passes the bytes to its consumers: the ffmpeg that records, decodes or
+re-encodes them. Because the socket outlives any one ffmpeg run, a source that restarts, or a
+consumer that restarts, simply carries on.
+
+    receiver = Receiver(link.endpoint)
+    link.endpoint = await receiver.open()     # may move to another port if it was taken
+    receiver.consumers.append(process.write)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Callable
+
+from mediagrid.sdk.entity import Endpoint
+from mediagrid.sdk.errors import FailedPrecondition
+from mediagrid.sdk.media import ts
+from mediagrid.sdk.media.endpoints import RELAYED, Address, address_of, send_url
+from mediagrid.sdk.media.meter import Clock, Meter
+
+RECEIVE_BUFFER = 4 * 1024 * 1024
+Consumer = Callable[[bytes], None]
+
+
+class _Datagrams(asyncio.DatagramProtocol):
+    def __init__(self, receiver: Receiver) -> None:
+        self.receiver = receiver
+
+    def datagram_received(self, data: bytes, addr: object) -> None:
+        self.receiver.received(data)
+
+
+class Receiver:
+    def __init__(self, endpoint: Endpoint, *, audio: bool = False, clock: Clock | None = None,
+                 window: float = 3.0) -> None:
+        self.address = address_of(endpoint)
+        if self.address.transport not in RELAYED:
+            raise FailedPrecondition(
+                f"transport {self.address.transport!r}: this module receives"
+                f" {' or '.join(RELAYED)}; connect with one of them"
+            )
+        self.audio = audio
+        kw = {"clock": clock} if clock is not None else {}
+        self.bytes = Meter(window, **kw)
+        """Bytes received (the target's measured bitrate is its rate x 8)."""
+        self.frames = Meter(window, **kw)
+        """Frames (PES packets) received."""
+        self.consumers: list[Consumer] = []
+        self._splitter = ts.PacketSplitter()
+        self._closers: list[Callable[[], None]] = []
+        self._peer: asyncio.StreamWriter | None = None
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint(send_url(self.address), self.address.transport)
+
+    async def open(self) -> Endpoint:
+        """Binds the endpoint's port (another free one if it was taken meanwhile) and returns
+        the endpoint actually listened on."""
+        try:
+            await self._bind(self.address.port)
+        except OSError:
+            await self._bind(0)
+        return self.endpoint
+
+    async def _bind(self, port: int) -> None:
+        loop = asyncio.get_running_loop()
+        if self.address.transport == "mpegts-udp":
+            sock = socket.socket(self.address.family, socket.SOCK_DGRAM)
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+                sock.bind((self.address.host, port))
+            except OSError:
+                sock.close()
+                raise
+            transport, _ = await loop.create_datagram_endpoint(lambda: _Datagrams(self), sock=sock)
+            self._closers.append(transport.close)
+            bound = sock.getsockname()[1]
+        else:
+            server = await asyncio.start_server(
+                self._serve_tcp, self.address.host, port, family=self.address.family,
+                reuse_address=True,
+            )
+            self._closers.append(server.close)
+            bound = server.sockets[0].getsockname()[1]
+        self.address = Address(self.address.transport, self.address.host, bound)
+
+    async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """One sending source at a time: a new connection (a restarted source) replaces the
+        old one."""
+        if self._peer is not None:
+            self._peer.close()
+        self._peer = writer
+        self._splitter = ts.PacketSplitter()  # a new stream starts on a packet boundary
+        try:
+            while data := await reader.read(65536):
+                if self._peer is not writer:
+                    break
+                self.received(data)
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+            if self._peer is writer:
+                self._peer = None
+
+    def received(self, data: bytes) -> None:
+        self.bytes.add(len(data))
+        for packet in self._splitter.feed(data):
+            if ts.pes_start(packet):
+                self.frames.add()
+        for consumer in self.consumers:
+            consumer(data)
+
+    def idle_for(self) -> float | None:
+        """Seconds since data last arrived (None: never)."""
+        return self.bytes.idle_for()
+
+    def close(self) -> None:
+        for close in self._closers:
+            with contextlib.suppress(Exception):
+                close()
+        self._closers.clear()
+        if self._peer is not None:
+            self._peer.close()
+            self._peer = None
+        self.consumers.clear()
