@@ -46,6 +46,8 @@ from mediagrid.reference.media.supervision import (
 from mediagrid.reference.media.watchdog import Clock, MonotonicClock, StallWatchdog
 
 RestartPolicy = Literal["always", "on-failure", "never"]
+EOF_GRACE = 2.0
+"""Seconds a process whose stdin was closed gets to finish before SIGTERM."""
 
 log = logging.getLogger(__name__)
 
@@ -144,10 +146,16 @@ class FfmpegProcess:
         return await asyncio.shield(self._task)
 
     async def stop(self, grace: float = 5.0) -> int | None:
-        """SIGTERM to the process group, SIGKILL after `grace` s; never raises FfmpegError."""
+        """SIGTERM to the process group, SIGKILL after `grace` s; never raises FfmpegError.
+        With stdin=PIPE, stdin is closed first: at the end of its input ffmpeg finishes its
+        outputs and exits by itself (one blocked reading a quiet pipe ignores SIGTERM)."""
         self._stopping.set()
         if self._task is None:
             return None
+        stdin = self._proc.stdin if self._proc is not None else None
+        if stdin is not None and not stdin.is_closing():
+            stdin.close()
+            await asyncio.wait({self._task}, timeout=min(grace, EOF_GRACE))
         await self._signal_until_done(signal.SIGTERM, grace)
         await self._signal_until_done(signal.SIGKILL, None)
         await asyncio.wait({self._task})

@@ -29,6 +29,7 @@ from mediagrid.sdk.media.feed import Feed
 from mediagrid.sdk.media.meter import LatencyWindow, Meter
 from mediagrid.sdk.media.quality import (
     AUDIO_CODECS,
+    COPY,
     VIDEO_CODECS,
     Quality,
     parse_bitrate,
@@ -39,7 +40,7 @@ from mediagrid.sdk.media.receiver import Receiver
 from mediagrid.sdk.media.runner import MediaProcess
 
 __all__ = [
-    "AUDIO_CODECS", "INPUT_ARGS", "OUTPUT_ARGS", "VIDEO_CODECS", "Destination", "Feed",
+    "AUDIO_CODECS", "COPY", "INPUT_ARGS", "OUTPUT_ARGS", "VIDEO_CODECS", "Destination", "Feed",
     "LatencyWindow", "MediaEntity", "MediaProcess", "Meter", "Quality", "Receiver",
     "endpoints", "listen_url", "local_endpoint", "parse_bitrate", "parse_fps", "parse_size",
     "ts",

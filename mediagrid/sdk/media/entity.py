@@ -23,7 +23,7 @@ The base class does the rest, for every role of every connection (contract §4.1
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from mediagrid.reference.media import SupervisorEvent, ffmpeg_path
@@ -39,8 +39,10 @@ from mediagrid.sdk.media.runner import MediaProcess
 from mediagrid.sdk.types import EntityKind, Health, MediaType
 from mediagrid.v1 import common_pb2
 
+# Probing a connection's one stream takes little; no "-fflags nobuffer": it throws away
+# what was read while probing, the first half second of every run.
 INPUT_ARGS = ["-f", "mpegts", "-probesize", "65536", "-analyzeduration", "500000",
-              "-fflags", "+nobuffer", "-i", "pipe:0"]
+              "-i", "pipe:0"]
 OUTPUT_ARGS = ["-f", "mpegts", "-flush_packets", "1", "-muxdelay", "0", "-muxpreload", "0",
                "pipe:1"]
 TICK, FIRST_FRAME_TICK = 1.0, 0.1
@@ -58,7 +60,6 @@ class _Output:
 @dataclass
 class _LinkWatch:
     failed: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class MediaEntity(Entity):
@@ -87,6 +88,7 @@ class MediaEntity(Entity):
         self._watch: dict[str, _LinkWatch] = {}
         self._ticker: asyncio.Task[None] | None = None
         self._reconciling = asyncio.Lock()
+        self._moved = False
 
     # -- what a subclass writes ----------------------------------------------------------------
     def ffmpeg_args(self, quality: Quality | None, run: int) -> list[str]:
@@ -100,6 +102,14 @@ class MediaEntity(Entity):
 
     async def read_output(self, stdout: asyncio.StreamReader) -> None:
         """Reads a run's stdout when `raw_output` is set."""
+
+    def merge_quality(self, base: Quality, profile: common_pb2.QualityProfile) -> Quality:
+        """`base` with what a connection's QualityProfile sets (ConnectEntities and
+        AdjustQuality). Override to refuse what the entity cannot change."""
+        return base.merged(profile)
+
+    def on_media_moving(self) -> None:
+        """Called when media moves again after the entity was not HEALTHY (or at first)."""
 
     def redact(self, line: str) -> str:
         """Applied to every stderr line kept or logged (hide credentials here)."""
@@ -123,7 +133,8 @@ class MediaEntity(Entity):
 
     def quality_for(self, link: Link) -> Quality:
         output = self._outputs.get(link.id)
-        return output.quality if output else self.default_quality().merged(link.quality)
+        return output.quality if output else self.merge_quality(self.default_quality(),
+                                                                  link.quality)
 
     # -- connection hooks ----------------------------------------------------------------------
     async def connect(self, link: Link) -> None:
@@ -145,7 +156,7 @@ class MediaEntity(Entity):
                     f"entity {self.id!r} sends {' or '.join(RELAYED)}; the endpoint's transport"
                     f" is {link.endpoint.transport if link.endpoint else 'missing'}"
                 )
-            quality = self.default_quality().merged(link.quality)  # bad quality: refused now
+            quality = self.merge_quality(self.default_quality(), link.quality)  # refused now
             destination = Destination(address_of(link.endpoint), audio=self.audio)
             self._outputs[link.id] = _Output(link, quality, destination)
 
@@ -186,13 +197,15 @@ class MediaEntity(Entity):
         output = self._outputs.get(link.id)
         if output is None or link.source is not self:
             raise FailedPrecondition(f"connection {link.id!r} does not leave entity {self.id!r}")
-        new = output.quality.merged(quality)  # checked before anything starts
+        new = self.merge_quality(output.quality, quality)  # checked before anything starts
         if new == output.quality:
             return
         output.quality = new
         if output.started:
             await self._reconcile()
-            output.destination.switch_to(self._feed(new))
+            feed = self.processes[new].feed
+            assert feed is not None
+            output.destination.switch_to(feed)
 
     async def destroy(self) -> None:
         await self._stop_processes(list(self.processes))
@@ -209,9 +222,6 @@ class MediaEntity(Entity):
         # an encoder a connection still reads from stays until its switch is done
         return keys | {k for k, p in self.processes.items() if p.feed in feeds}
 
-    def _feed(self, key: Quality) -> Any:
-        return self.processes[key].feed
-
     async def _reconcile(self) -> None:
         async with self._reconciling:
             wanted = self._wanted()
@@ -219,8 +229,9 @@ class MediaEntity(Entity):
             for key in wanted - set(self.processes):
                 self.processes[key] = await self._start_process(key)
             for output in self._outputs.values():
-                if output.started and output.destination.feed is None:
-                    output.destination.attach(self._feed(output.quality))
+                process = self.processes.get(output.quality)
+                if output.started and output.destination.feed is None and process is not None:
+                    output.destination.attach(process.feed)
             if self.receiver is not None:
                 self.receiver.consumers[:] = [p.write for p in self.processes.values()]
 
@@ -302,8 +313,10 @@ class MediaEntity(Entity):
                 self._watch[link.id].failed = ""
             elif link.moving_at:  # it moved once and has not for the stall period
                 self._fail(link, self._stall_message(link, stall_after))
-        if moving and self.health is not Health.HEALTHY:
+        if moving and (self.health is not Health.HEALTHY or not self._moved):
+            self._moved = True
             self.set_health(Health.HEALTHY)
+            self.on_media_moving()
         self._entity_metrics()
 
     def _started_links(self) -> list[Link]:

@@ -19,6 +19,8 @@ Clock = Callable[[], float]
 DEFAULT_WINDOW = 3.0
 RESOLUTION = 0.1
 """Samples closer than this are merged (a packet rate of thousands stays cheap)."""
+MIN_SPAN = 0.5
+"""The shortest time a rate is taken over."""
 STALE_AFTER = 1.0
 """A counter not updated for this long is taken as not moving."""
 
@@ -61,8 +63,8 @@ class Meter:
         # While samples keep coming, measure up to the last one (a counter read every 0.5 s
         # is not 0.5 s behind); once they stop, up to now, so the rate falls to 0.
         end = last_at if now - last_at <= STALE_AFTER else now
-        span = end - start
-        return (last - first) / span if span > 0 else 0.0
+        span = max(end - start, MIN_SPAN)  # no spike from two samples a moment apart
+        return (last - first) / span
 
     def idle_for(self) -> float | None:
         """Seconds since the count last rose (None: it never has)."""

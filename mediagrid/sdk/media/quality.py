@@ -17,10 +17,12 @@ import re
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
-from mediagrid.sdk.errors import InvalidArgument
+from mediagrid.sdk.errors import FailedPrecondition, InvalidArgument
 from mediagrid.sdk.types import MediaType
 from mediagrid.v1 import common_pb2
 
+COPY = "copy"
+"""A stream sent as it came (a camera's, a file's): it has no encoder to change."""
 VIDEO_CODECS = ("h264", "hevc", "mpeg2video")
 AUDIO_CODECS = ("aac", "opus", "mp2")
 NOT_IN_MPEGTS = ("vp8", "vp9", "av1", "mjpeg")
@@ -109,7 +111,17 @@ class Quality:
         return int(2 * self.fps) if self.fps else 50
 
     def merged(self, profile: common_pb2.QualityProfile) -> Quality:
-        """This quality with the fields `profile` sets (zero or empty: kept), checked."""
+        """This quality with the fields `profile` sets (zero or empty: kept), checked.
+        A copied stream changes only by asking for a codec (it is then encoded)."""
+        codec = profile.video_codec if self.media_type is MediaType.VIDEO else profile.audio_codec
+        res = profile.resolution
+        if self.codec == COPY and not codec and (
+                profile.bitrate or profile.framerate or res.width or res.height):
+            raise FailedPrecondition(
+                "this stream is sent as it came (codec copy), so its size, frame rate and"
+                " bitrate cannot change: ask for a codec to have it encoded, or put a"
+                " transcode converter after it"
+            )
         changes: dict[str, object] = {}
         if self.media_type is MediaType.VIDEO:
             res = profile.resolution
@@ -153,6 +165,10 @@ class Quality:
         return out
 
     def encoder_args(self) -> list[str]:
+        """ffmpeg's output options for this quality (without filters: see `filters()`)."""
+        kind = "a" if self.media_type is MediaType.AUDIO else "v"
+        if self.codec == COPY:
+            return [f"-c:{kind}", "copy"]
         b = str(self.bitrate)
         if self.media_type is MediaType.AUDIO:
             codec = {"aac": ["aac"], "opus": ["libopus"], "mp2": ["mp2"]}[self.codec]
