@@ -88,7 +88,9 @@ class MediaEntity(Entity):
         self._watch: dict[str, _LinkWatch] = {}
         self._ticker: asyncio.Task[None] | None = None
         self._reconciling = asyncio.Lock()
-        self._moved = False
+        self._moving = False
+        self.degraded = ""
+        """Set to keep the entity DEGRADED while media moves (a display without a window)."""
 
     # -- what a subclass writes ----------------------------------------------------------------
     def ffmpeg_args(self, quality: Quality | None, run: int) -> list[str]:
@@ -263,6 +265,7 @@ class MediaEntity(Entity):
         if event.kind in ("exited", "stalled", "gave_up") and not process.stopping:
             reason = event.detail or f"exit code {event.exit_code}"
             message = f"media process failed ({reason}): {process.describe_failure()}"
+            self._moving = False
             self.set_health(Health.DEGRADED, message)
             for link in self._links_of(process):
                 self._fail(link, message)
@@ -312,11 +315,15 @@ class MediaEntity(Entity):
                 moving = True
                 self._watch[link.id].failed = ""
             elif link.moving_at:  # it moved once and has not for the stall period
+                self._moving = False
                 self._fail(link, self._stall_message(link, stall_after))
-        if moving and (self.health is not Health.HEALTHY or not self._moved):
-            self._moved = True
-            self.set_health(Health.HEALTHY)
-            self.on_media_moving()
+        if moving:
+            want = (Health.DEGRADED, self.degraded) if self.degraded else (Health.HEALTHY, "")
+            if (self.health, self.error_message) != want:
+                self.set_health(*want)
+            if not self._moving:
+                self._moving = True
+                self.on_media_moving()
         self._entity_metrics()
 
     def _started_links(self) -> list[Link]:
