@@ -22,7 +22,7 @@ class TestSource(media.MediaEntity):
     def ffmpeg_args(self, quality: media.Quality | None, run: int) -> list[str]:
         assert quality is not None  # a source always encodes at its connection's quality
         size, rate = self.config["size"], self.config["rate"]
-        return ["-re", "-f", "lavfi", "-i", f"testsrc=size={size}:rate={rate}",
+        return [*self.live_input(), "-f", "lavfi", "-i", f"testsrc=size={size}:rate={rate}",
                 *quality.encoder_args(), *self.output_args()]
 
 

@@ -41,8 +41,11 @@ from mediagrid.v1 import common_pb2
 
 # Probing a connection's one stream takes little; no "-fflags nobuffer": it throws away
 # what was read while probing, the first half second of every run.
-INPUT_ARGS = ["-f", "mpegts", "-probesize", "65536", "-analyzeduration", "500000",
+INPUT_ARGS = ["-f", "mpegts", "-probesize", "32768", "-analyzeduration", "200000",
               "-i", "pipe:0"]
+LIVE_INPUT = ["-re", "-readrate_initial_burst", "0"]
+"""Reads an input at its own pace from the first frame, as a live source makes it (plain
+`-re` reads the first half second at once)."""
 OUTPUT_ARGS = ["-f", "mpegts", "-flush_packets", "1", "-muxdelay", "0", "-muxpreload", "0",
                "pipe:1"]
 TICK, FIRST_FRAME_TICK = 1.0, 0.1
@@ -132,6 +135,10 @@ class MediaEntity(Entity):
     @staticmethod
     def output_args() -> list[str]:
         return list(OUTPUT_ARGS)
+
+    @staticmethod
+    def live_input() -> list[str]:
+        return list(LIVE_INPUT)
 
     def quality_for(self, link: Link) -> Quality:
         output = self._outputs.get(link.id)

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 MAX_STDIN_QUEUE = 4 * 1024 * 1024
 """Bytes queued for a process that does not read fast enough before input is dropped."""
 WATCH_PERIOD = 0.5
+PROGRESS_PERIOD = 0.25
+"""ffmpeg's progress reports: how soon a sink's first frame (and a stall) is seen."""
 INPUT_LIVE = 1.0
 """Input counts as live when data arrived within this many seconds."""
 
@@ -87,7 +89,8 @@ class MediaProcess:
         self._tasks: set[asyncio.Task[None]] = set()
         self.stopping = False
         self.ffmpeg = FfmpegProcess(
-            args, name=name, stall_timeout=None, restart=restart, backoff=backoff,
+            args, name=name, stall_timeout=None, progress_period=PROGRESS_PERIOD,
+            restart=restart, backoff=backoff,
             stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE if ts_output or read_output else
             asyncio.subprocess.DEVNULL,

@@ -77,5 +77,5 @@ class FileSource(media.MediaEntity):
         kind = "a" if self.media_type is MediaType.AUDIO else "v"
         filters = quality.filters()
         encode = [*(["-vf", ",".join(filters)] if filters else []), *quality.encoder_args()]
-        return ["-re", *loop, "-i", self.config["path"], "-map", f"0:{kind}:0", *encode,
-                *self.output_args()]
+        return [*self.live_input(), *loop, "-i", self.config["path"], "-map", f"0:{kind}:0",
+                *encode, *self.output_args()]

@@ -64,11 +64,13 @@ class TestPattern(media.MediaEntity):
                   f":rate={rate.numerator}/{rate.denominator}")
         encoder = quality.encoder_args()
         if self.config["timecode"] != "true":
-            return ["-re", "-f", "lavfi", "-i", source, *encoder, *self.output_args()]
+            return [*self.live_input(), "-f", "lavfi", "-i", source, *encoder,
+                    *self.output_args()]
         output = commands.Output("pipe:1", {**_pairs(encoder), **_pairs(self.output_args()[:-1])})
         layout = TimecodeLayout.for_frame(quality.width, quality.height)
+        live = {"re": True, "readrate_initial_burst": 0, "f": "lavfi"}
         args = commands.timecode_stamp(
-            "ffmpeg", commands.Input(source, {"re": True, "f": "lavfi"}), [output], layout)
+            "ffmpeg", commands.Input(source, live), [output], layout)
         return args[1:]  # the media layer puts the binary in front
 
 
@@ -86,4 +88,5 @@ class Tone(media.MediaEntity):
     def ffmpeg_args(self, quality: Quality | None, run: int) -> list[str]:
         assert quality is not None
         tone = f"sine=frequency={self.config['frequency']}:sample_rate=48000"
-        return ["-re", "-f", "lavfi", "-i", tone, *quality.encoder_args(), *self.output_args()]
+        return [*self.live_input(), "-f", "lavfi", "-i", tone, *quality.encoder_args(),
+                *self.output_args()]
