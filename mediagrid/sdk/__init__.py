@@ -12,14 +12,7 @@
         sdk.serve(module)
 """
 
-import os
-
-# A module starts media processes (fork, then exec, with a parent-death signal) while it
-# serves RPCs; gRPC's fork handlers then crash the child before its exec (SIGSEGV). They
-# exist for a Python os.fork() that keeps using gRPC, which a module never does. Read when
-# grpc is first imported, so it is set before anything here imports grpc.
-os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
-
+import mediagrid.process  # noqa: F401 - first: it turns gRPC's fork handlers off (see there)
 from mediagrid.backoff import Backoff, BackoffPolicy
 from mediagrid.sdk.entity import Endpoint, Entity, EntityState, Link, LinkMetrics, Role
 from mediagrid.sdk.errors import (
