@@ -76,10 +76,11 @@ def timecodes(path: Path, width: int, height: int) -> list[int | None]:
     return [decode_strip(raw[i : i + size], layout) for i in range(0, len(raw) - size + 1, size)]
 
 
-def largest_gap_frames(codes: list[int | None], fps: float) -> float:
-    """The longest stretch between consecutive readable codes, in frames beyond the one
-    expected (0 for an unbroken stream); repeats and steps back are not gaps."""
+def largest_gap_frames(codes: list[int | None], fps: float) -> int:
+    """Frames lost at the worst step between consecutive readable codes, as contract §4.4
+    measures a switch: round(delta / T) - 1 (0 for an unbroken stream; steps back, frames
+    sent twice, are not gaps)."""
     known = [c for c in codes if c is not None]
     interval = 1000 / fps
     steps = [b - a for a, b in itertools.pairwise(known)]
-    return max((step / interval - 1 for step in steps if step > 0), default=0.0)
+    return max((round(step / interval) - 1 for step in steps if step > 0), default=0)

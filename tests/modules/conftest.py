@@ -87,7 +87,8 @@ def start_module() -> Iterator[StartModule]:
         fd, log_path = tempfile.mkstemp(prefix=f"mediagrid-{name}-", suffix=".log")
         process = subprocess.Popen(
             [sys.executable, "-m", f"mediagrid.reference.modules.{name}"],
-            env={**os.environ, "GRPC_PORT": str(port), **env}, stdout=fd, stderr=fd,
+            env={**os.environ, "GRPC_PORT": str(port), "MEDIAGRID_MODULE_ID": name, **env},
+            stdout=fd, stderr=fd,
             stdin=subprocess.DEVNULL, start_new_session=True,
             preexec_fn=die_with_parent_preexec(),
         )

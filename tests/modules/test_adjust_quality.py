@@ -45,7 +45,7 @@ def test_adjust_quality_switches_encoders_without_a_gap(start_module, tmp_path):
     sizes = [size for _, size in checks.packets(path)]
     assert len(codes) == len(sizes) and None not in codes
     gap = checks.largest_gap_frames(codes, FPS)
-    assert gap <= GOP, f"{gap:.1f} frames missing at the switch"
+    assert gap <= 1, f"{gap} frames lost at the switch"  # rule P-9; 1 allows jitter (§4.4)
     before = [s for c, s in zip(codes, sizes, strict=True) if delta_ms(c, switched_at) < 0]
     after = [s for c, s in zip(codes, sizes, strict=True) if delta_ms(c, switched_at) > 2000]
     assert len(before) >= 2 * FPS and len(after) >= FPS

@@ -62,8 +62,8 @@ def test_sources_refuse_bad_input_and_keep_running(start_module, tmp_path):
     refused(lambda: create("testsrc", {"size": "64x48"}), INVALID, "config.size", "timecode")
     refused(lambda: create("file", {"path": str(tmp_path / "missing.mp4")}), PRECONDITION,
             "config.path")
-    refused(lambda: flow.adjust("c0", common_pb2.QualityProfile(video_codec="vp8")), INVALID,
-            "quality.video_codec", "MPEG-TS", "h264")
+    refused(lambda: flow.adjust("c0", common_pb2.QualityProfile(video_codec="vp8")),
+            PRECONDITION, "quality.video_codec", "MPEG-TS", "h264")  # P-15, P-20
     refused(lambda: flow.adjust("c0", common_pb2.QualityProfile(bitrate=10)), INVALID,
             "quality.bitrate")
     refused(lambda: flow.adjust("c0", common_pb2.QualityProfile(

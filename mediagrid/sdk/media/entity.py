@@ -23,12 +23,13 @@ The base class does the rest, for every role of every connection (contract §4.1
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from mediagrid.reference.media import SupervisorEvent, ffmpeg_path
 from mediagrid.reference.media.process import RestartPolicy
-from mediagrid.sdk.entity import Entity, Link, Role
+from mediagrid.sdk.entity import Endpoint, Entity, Link, Role
 from mediagrid.sdk.errors import FailedPrecondition
 from mediagrid.sdk.media.destination import Destination
 from mediagrid.sdk.media.endpoints import RELAYED, address_of, local_endpoint
@@ -49,6 +50,10 @@ LIVE_INPUT = ["-re", "-readrate_initial_burst", "0"]
 OUTPUT_ARGS = ["-f", "mpegts", "-flush_packets", "1", "-muxdelay", "0", "-muxpreload", "0",
                "pipe:1"]
 TICK, FIRST_FRAME_TICK = 1.0, 0.1
+MOVING_WINDOW = 1.0
+"""New frames and new bytes within this many seconds: media moving (rule P-22)."""
+START_PERIOD = 10.0
+"""No media this long after StartFlow: the link fails, the flow turns ERROR (rule P-21)."""
 SINK_KEY = "sink"
 
 
@@ -62,7 +67,11 @@ class _Output:
 
 @dataclass
 class _LinkWatch:
+    started_at: float
     failed: str = ""
+    frames: int = 0
+    """The frame count last reported: it rises only while media moves (rule P-22)."""
+    moved_at: float | None = None
 
 
 class MediaEntity(Entity):
@@ -92,6 +101,7 @@ class MediaEntity(Entity):
         self._ticker: asyncio.Task[None] | None = None
         self._reconciling = asyncio.Lock()
         self._moving = False
+        self._clock = time.monotonic
         self.degraded = ""
         """Set to keep the entity DEGRADED while media moves (a display without a window)."""
 
@@ -153,21 +163,38 @@ class MediaEntity(Entity):
                     f"entity {self.id!r} already takes its input from connection"
                     f" {self.input_link.id!r}: disconnect it first, or create another entity"
                 )
-            if link.role is Role.LOCAL:
-                link.endpoint = local_endpoint(host=self._runtime.bind_host)
-            assert link.endpoint is not None
-            receiver = Receiver(link.endpoint, audio=self.audio)
-            link.endpoint = await receiver.open()
+            bind = self._runtime.bind_host
+            # LOCAL: the two ends still meet on a loopback port, which the connection does
+            # not report (it has transport "local" and no endpoint, rule P-16).
+            endpoint = local_endpoint() if link.role is Role.LOCAL else link.endpoint
+            assert endpoint is not None
+            receiver = Receiver(endpoint, bind_host="127.0.0.1" if link.role is Role.LOCAL
+                                else bind, audio=self.audio)
+            opened = await receiver.open()
+            if link.role is not Role.LOCAL:
+                link.endpoint = opened
             self.receiver, self.input_link = receiver, link
         if link.source is self:
-            if link.endpoint is None or link.endpoint.transport not in RELAYED:
-                raise FailedPrecondition(
-                    f"entity {self.id!r} sends {' or '.join(RELAYED)}; the endpoint's transport"
-                    f" is {link.endpoint.transport if link.endpoint else 'missing'}"
-                )
+            endpoint = self._endpoint_to(link)
             quality = self.merge_quality(self.default_quality(), link.quality)  # refused now
-            destination = Destination(address_of(link.endpoint), audio=self.audio)
+            destination = Destination(address_of(endpoint), audio=self.audio)
             self._outputs[link.id] = _Output(link, quality, destination)
+
+    def _endpoint_to(self, link: Link) -> Endpoint:
+        """Where this source end sends: the target's endpoint, or on a LOCAL link the
+        loopback port the target entity listens on (it connected first)."""
+        if link.role is Role.LOCAL:
+            target = link.target
+            if not isinstance(target, MediaEntity) or target.receiver is None:
+                raise FailedPrecondition(
+                    f"entity {link.target_entity_id!r} does not receive media from the media"
+                    " layer: connect it to a source of its own kind")
+            return target.receiver.endpoint
+        if link.endpoint is None or link.endpoint.transport not in RELAYED:
+            raise FailedPrecondition(
+                f"entity {self.id!r} sends {' or '.join(RELAYED)}; the endpoint's transport"
+                f" is {link.endpoint.transport if link.endpoint else 'missing'}")
+        return link.endpoint
 
     async def disconnect(self, link: Link) -> None:
         if link.target is self and self.input_link is link:
@@ -180,7 +207,7 @@ class MediaEntity(Entity):
         await self._reconcile()
 
     async def start(self, link: Link) -> None:
-        self._watch[link.id] = _LinkWatch()
+        self._watch[link.id] = _LinkWatch(self._clock())
         if link.target is self:
             self._input_started = True
         if link.source is self:
@@ -293,38 +320,55 @@ class MediaEntity(Entity):
 
     # -- measurements --------------------------------------------------------------------------
     async def _tick(self) -> None:
-        """Feeds measurements to the started links until none is left."""
+        """Measures the started links until none is left: every 0.1 s while one waits for its
+        first media (so the flow turns ACTIVE at once), every second after."""
         while self._watch:
-            first = any(link.moving_at == 0 for link in self._started_links())
-            await asyncio.sleep(FIRST_FRAME_TICK if first else TICK)
-            self.measure()
+            now = self._clock()
+            waiting = any(w.moved_at is None and now - w.started_at < START_PERIOD
+                          for w in self._watch.values())
+            await asyncio.sleep(FIRST_FRAME_TICK if waiting else TICK)
+            self.measure(report_idle=not waiting)
             stale = [k for k in self.processes if k not in self._wanted()]
             if stale:  # the encoder a switch left behind
                 await self._reconcile()
 
-    def measure(self) -> None:
-        """Sends each started link its measured figures and keeps the entity's (GetEntityStatus)."""
+    def measure(self, report_idle: bool = True) -> None:
+        """Sends each started link its measured figures and keeps the entity's (GetEntityStatus).
+
+        Media moves (rule P-22) when new frames and new bytes came at this end within the last
+        second; the frame count a link reports rises only then, so frames a decoder flushes
+        with nothing arriving behind them never count. No media for the stall period after
+        it moved, or none within the start period after StartFlow (P-21), fails the link."""
+        now = self._clock()
         stall_after = self._runtime.flows.stall_after
-        moving = False
+        moving_any = False
         restarts = sum(p.restarts for p in self.processes.values())
         for link in self._started_links():
             frames, byte_meter = self._meters(link)
             if frames is None:
                 continue
-            link.update_metrics(
-                frames=frames.total, fps=round(frames.rate(), 2),
-                bitrate_bps=int(byte_meter.rate() * 8), restarts=restarts,
-                latency_ms=self.latency.median() if link.target is self else -1,
-                bytes_written=self.bytes_written(),
-            )
-            idle = frames.idle_for()
-            if idle is not None and idle < stall_after:
-                moving = True
-                self._watch[link.id].failed = ""
-            elif link.moving_at:  # it moved once and has not for the stall period
+            watch = self._watch[link.id]
+            moving = all(idle is not None and idle < MOVING_WINDOW
+                         for idle in (frames.idle_for(), byte_meter.idle_for()))
+            if moving:
+                watch.frames, watch.moved_at, watch.failed = frames.total, now, ""
+                moving_any = True
+            if moving or report_idle:
+                link.update_metrics(
+                    frames=watch.frames, fps=round(frames.rate(), 2),
+                    bitrate_bps=int(byte_meter.rate() * 8), restarts=restarts,
+                    latency_ms=self.latency.median() if link.target is self else -1,
+                    bytes_written=self.bytes_written(),
+                )
+            if moving:
+                continue
+            if watch.moved_at is not None and now - watch.moved_at >= stall_after:
                 self._moving = False
                 self._fail(link, self._stall_message(link, stall_after))
-        if moving:
+            elif watch.moved_at is None and now - watch.started_at >= START_PERIOD:
+                self._fail(link, f"no media arrived at connection {link.id!r} within"
+                                 f" {START_PERIOD:g} s of StartFlow: {self._waiting_for(link)}")
+        if moving_any:
             want = (Health.DEGRADED, self.degraded) if self.degraded else (Health.HEALTHY, "")
             if (self.health, self.error_message) != want:
                 self.set_health(*want)
@@ -332,6 +376,12 @@ class MediaEntity(Entity):
                 self._moving = True
                 self.on_media_moving()
         self._entity_metrics()
+
+    def _waiting_for(self, link: Link) -> str:
+        if link.target is self:
+            return "nothing was received (is the source running and sending here?)"
+        process = next(iter(self.processes.values()), None)
+        return process.describe_failure() if process else "the media process did not start"
 
     def _started_links(self) -> list[Link]:
         """Links this entity measures: a LOCAL link is measured by its target (what arrived)."""

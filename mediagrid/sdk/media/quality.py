@@ -29,6 +29,8 @@ NOT_IN_MPEGTS = ("vp8", "vp9", "av1", "mjpeg")
 MIN_SIDE, MAX_WIDTH, MAX_HEIGHT = 16, 7680, 4320
 MIN_BITRATE, MAX_BITRATE = 8_000, 100_000_000
 MAX_FPS = 120
+P23_KEYFRAME_S = 2
+"""The longest time between two keyframes of a video source (rule P-23)."""
 _SIZE = re.compile(r"^([0-9]{1,5})x([0-9]{1,5})$")
 _BITRATE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)([kKmM]?)$")
 
@@ -83,12 +85,14 @@ def parse_fps(text: str, field: str = "config.fps") -> Fraction:
 
 
 def check_codec(codec: str, media_type: MediaType, field: str) -> str:
+    """FAILED_PRECONDITION for a codec this encoder does not make or MPEG-TS does not carry
+    (rules P-15, P-20): the request is well formed, the capability is missing."""
     known = VIDEO_CODECS if media_type is MediaType.VIDEO else AUDIO_CODECS
     if codec in known:
         return codec
     why = (" has no MPEG-TS stream type, so no transport here carries it"
            if codec in NOT_IN_MPEGTS else " is not a codec this encoder makes")
-    raise InvalidArgument(f"{field} {codec!r}{why}: use one of {', '.join(known)}")
+    raise FailedPrecondition(f"{field} {codec!r}{why}: use one of {', '.join(known)}")
 
 
 @dataclass(frozen=True)
@@ -175,7 +179,10 @@ class Quality:
             rate = ["-ar", "48000"] if self.codec == "opus" else []
             return ["-c:a", *codec, "-b:a", b, *rate]
         gop = str(self.keyframe_interval)
-        rate = ["-maxrate", b, "-bufsize", b]
+        # A keyframe at least every 2 s whatever the frame rate, so a target that joins or
+        # restarts decodes within 2 s (rule P-23).
+        keyframes = f"expr:gte(t,n_forced*{P23_KEYFRAME_S})"
+        rate = ["-maxrate", b, "-bufsize", b, "-force_key_frames", keyframes]
         if self.codec == "h264":
             return ["-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency",
                     "-b:v", b, *rate, "-g", gop, "-keyint_min", gop, "-sc_threshold", "0",

@@ -17,11 +17,12 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
 
 from mediagrid.sdk.entity import Endpoint
 from mediagrid.sdk.errors import FailedPrecondition
 from mediagrid.sdk.media import ts
-from mediagrid.sdk.media.endpoints import RELAYED, Address, address_of, send_url
+from mediagrid.sdk.media.endpoints import RELAYED, Address, address_of
 from mediagrid.sdk.media.meter import Clock, Meter
 
 RECEIVE_BUFFER = 4 * 1024 * 1024
@@ -37,8 +38,12 @@ class _Datagrams(asyncio.DatagramProtocol):
 
 
 class Receiver:
-    def __init__(self, endpoint: Endpoint, *, audio: bool = False, clock: Clock | None = None,
-                 window: float = 3.0) -> None:
+    def __init__(self, endpoint: Endpoint, *, bind_host: str = "127.0.0.1", audio: bool = False,
+                 clock: Clock | None = None, window: float = 3.0) -> None:
+        self.advertised = endpoint
+        """The endpoint as handed to the source (its host is the advertised one, P-17)."""
+        self.bind_host = bind_host
+        """The address the socket binds: the module's MEDIAGRID_BIND_HOST only (S-10)."""
         self.address = address_of(endpoint)
         if self.address.transport not in RELAYED:
             raise FailedPrecondition(
@@ -58,7 +63,11 @@ class Receiver:
 
     @property
     def endpoint(self) -> Endpoint:
-        return Endpoint(send_url(self.address), self.address.transport)
+        """The endpoint the source sends to: the advertised one, with the port listened on."""
+        parts = urlsplit(self.advertised.url)
+        netloc = f"{self.address.url_host}:{self.address.port}"
+        url = urlunsplit(parts._replace(netloc=netloc))
+        return Endpoint(url, self.address.transport, self.advertised.format)
 
     async def open(self) -> Endpoint:
         """Binds the endpoint's port (another free one if it was taken meanwhile) and returns
@@ -71,11 +80,12 @@ class Receiver:
 
     async def _bind(self, port: int) -> None:
         loop = asyncio.get_running_loop()
+        family = socket.AF_INET6 if ":" in self.bind_host else socket.AF_INET
         if self.address.transport == "mpegts-udp":
-            sock = socket.socket(self.address.family, socket.SOCK_DGRAM)
+            sock = socket.socket(family, socket.SOCK_DGRAM)
             try:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
-                sock.bind((self.address.host, port))
+                sock.bind((self.bind_host, port))
             except OSError:
                 sock.close()
                 raise
@@ -84,8 +94,7 @@ class Receiver:
             bound = sock.getsockname()[1]
         else:
             server = await asyncio.start_server(
-                self._serve_tcp, self.address.host, port, family=self.address.family,
-                reuse_address=True,
+                self._serve_tcp, self.bind_host, port, family=family, reuse_address=True,
             )
             self._closers.append(server.close)
             bound = server.sockets[0].getsockname()[1]

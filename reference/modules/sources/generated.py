@@ -33,8 +33,11 @@ class TestPattern(media.MediaEntity):
         width, height = media.parse_size(config["size"])
         media.parse_fps(config["rate"], "config.rate")
         media.parse_bitrate(config["bitrate"])
-        if not 1 <= int(config["gop"]) <= 1000:
-            raise InvalidArgument(f"config.gop {config['gop']}: use 1 to 1000 frames")
+        longest = int(2 * media.parse_fps(config["rate"], "config.rate"))
+        if not 1 <= int(config["gop"]) <= longest:
+            raise InvalidArgument(
+                f"config.gop {config['gop']}: use 1 to {longest} frames (a keyframe at least"
+                " every 2 s, so a display that joins shows the picture soon, rule P-23)")
         if config["timecode"] == "true":
             try:
                 TimecodeLayout.for_frame(width, height)
