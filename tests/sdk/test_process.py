@@ -93,9 +93,10 @@ def test_health_reflection_and_a_local_flow_that_moves_media(run_module) -> None
         "grpc.reflection.v1alpha.ServerReflection",
     }
     src, sink = s.create("testsrc", config={"rate": "50"}), s.create("null")
-    s.pipeline.ConnectEntities(pipeline_pb2.ConnectEntitiesRequest(
+    local = s.pipeline.ConnectEntities(pipeline_pb2.ConnectEntitiesRequest(
         connection_id="c1", source_entity_id=src, target_entity_id=sink, media_type=VIDEO,
-        role=pipeline_pb2.CONNECTION_ROLE_LOCAL), timeout=5)
+        role=pipeline_pb2.CONNECTION_ROLE_LOCAL), timeout=5).connection
+    assert local.transport_protocol == "local" and not local.HasField("endpoint")  # P-16
     s.pipeline.StartFlow(pipeline_pb2.StartFlowRequest(flow_id="f1", connection_ids=["c1"]),
                          timeout=10)
     flow = s.wait_frames("f1", 30)
@@ -176,9 +177,10 @@ def test_sigterm_stops_a_running_flow_and_exits_0(run_module) -> None:  # type: 
     module = run_module()
     s = Stubs(module.address)
     src, sink = s.create("testsrc"), s.create("null")
-    s.pipeline.ConnectEntities(pipeline_pb2.ConnectEntitiesRequest(
+    local = s.pipeline.ConnectEntities(pipeline_pb2.ConnectEntitiesRequest(
         connection_id="c1", source_entity_id=src, target_entity_id=sink, media_type=VIDEO,
-        role=pipeline_pb2.CONNECTION_ROLE_LOCAL), timeout=5)
+        role=pipeline_pb2.CONNECTION_ROLE_LOCAL), timeout=5).connection
+    assert local.transport_protocol == "local" and not local.HasField("endpoint")  # P-16
     s.pipeline.StartFlow(pipeline_pb2.StartFlowRequest(flow_id="f1", connection_ids=["c1"]),
                          timeout=10)
     s.wait_frames("f1", 5)
