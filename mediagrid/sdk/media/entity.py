@@ -41,9 +41,10 @@ from mediagrid.sdk.types import EntityKind, Health, MediaType
 from mediagrid.v1 import common_pb2
 
 # Probing a connection's one stream takes little; no "-fflags nobuffer": it throws away
-# what was read while probing, the first half second of every run.
+# what was read while probing, the first half second of every run. "-flags low_delay" turns
+# off the decoder's frame threading, which holds a frame back per thread.
 INPUT_ARGS = ["-f", "mpegts", "-probesize", "32768", "-analyzeduration", "200000",
-              "-i", "pipe:0"]
+              "-flags", "low_delay", "-i", "pipe:0"]
 LIVE_INPUT = ["-re", "-readrate_initial_burst", "0"]
 """Reads an input at its own pace from the first frame, as a live source makes it (plain
 `-re` reads the first half second at once)."""
@@ -423,7 +424,11 @@ class MediaEntity(Entity):
         if frames:
             values |= {"frames": sum(f.total for f in frames),
                        "fps": round(max(f.rate() for f in frames), 2)}
+        latencies = sorted(self.latency.values())
         values["latency_ms"] = self.latency.median()
+        if latencies:  # the spread over the same window: p95 (nearest rank)
+            values["latency_p95_ms"] = round(latencies[min(len(latencies) - 1,
+                                                            int(0.95 * len(latencies)))])
         self.metrics.update(values)
 
 

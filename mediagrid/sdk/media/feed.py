@@ -46,10 +46,12 @@ class Feed:
         items = []
         for packet in self._splitter.feed(data):
             info = ts.inspect(packet, self.audio)
-            if info.pid == ts.PAT_PID and ts.unit_start(packet):
+            if info is ts.PLAIN:
+                pass
+            elif info.pid == ts.PAT_PID:
                 self._pat = packet
                 self._pmt_pids = ts.pmt_pids(packet) or self._pmt_pids
-            elif info.pid in self._pmt_pids and ts.unit_start(packet):
+            elif info.pid in self._pmt_pids:
                 self._pmt = packet
             elif info.frame_start:
                 self.frames.add()

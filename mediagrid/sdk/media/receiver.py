@@ -26,15 +26,9 @@ from mediagrid.sdk.media.endpoints import RELAYED, Address, address_of
 from mediagrid.sdk.media.meter import Clock, Meter
 
 RECEIVE_BUFFER = 4 * 1024 * 1024
+MAX_BATCH = 256
+"""Datagrams read in one wake-up at most (the loop's other work is not starved)."""
 Consumer = Callable[[bytes], None]
-
-
-class _Datagrams(asyncio.DatagramProtocol):
-    def __init__(self, receiver: Receiver) -> None:
-        self.receiver = receiver
-
-    def datagram_received(self, data: bytes, addr: object) -> None:
-        self.receiver.received(data)
 
 
 class Receiver:
@@ -89,8 +83,9 @@ class Receiver:
             except OSError:
                 sock.close()
                 raise
-            transport, _ = await loop.create_datagram_endpoint(lambda: _Datagrams(self), sock=sock)
-            self._closers.append(transport.close)
+            sock.setblocking(False)
+            loop.add_reader(sock.fileno(), self._drain_udp, sock)
+            self._closers += [lambda: loop.remove_reader(sock.fileno()), sock.close]
             bound = sock.getsockname()[1]
         else:
             server = await asyncio.start_server(
@@ -119,11 +114,29 @@ class Receiver:
             if self._peer is writer:
                 self._peer = None
 
-    def received(self, data: bytes) -> None:
+    def _drain_udp(self, sock: socket.socket) -> None:
+        """Reads every datagram waiting (a keyframe comes as a burst of them) in one wake-up
+        of the event loop, and hands them on as one write."""
+        datagrams: list[bytes] = []
+        while len(datagrams) < MAX_BATCH:
+            try:
+                datagrams.append(sock.recv(65536))
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:  # an ICMP error queued on the socket: nothing to read
+                break
+        if datagrams:
+            self.received(b"".join(datagrams), aligned=all(
+                len(d) % ts.PACKET_SIZE == 0 for d in datagrams))
+
+    def received(self, data: bytes, aligned: bool = False) -> None:
         self.bytes.add(len(data))
-        for packet in self._splitter.feed(data):
-            if ts.pes_start(packet):
-                self.frames.add()
+        if aligned and data[:1] == b"\x47":  # datagrams of whole packets
+            starts = ts.frame_starts(data)
+        else:
+            starts = sum(map(ts.pes_start, self._splitter.feed(data)))
+        if starts:
+            self.frames.add(starts)
         for consumer in self.consumers:
             consumer(data)
 

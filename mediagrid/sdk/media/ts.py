@@ -80,9 +80,24 @@ class PacketInfo:
     """A frame a decoder can start at: a video keyframe, or any audio PES."""
 
 
+PLAIN = PacketInfo(-1, False, False)
+"""What most packets are: the middle of a frame (no unit starts in them; PID not needed)."""
+
+
 def inspect(packet: bytes, audio: bool = False) -> PacketInfo:
+    if not packet[1] & 0x40:
+        return PLAIN  # no table or frame starts here: nothing more to look at
     start = pes_start(packet)
     return PacketInfo(pid_of(packet), start, start and (audio or random_access(packet)))
+
+
+def frame_starts(data: bytes) -> int:
+    """PES starts (frames) in packet-aligned data, e.g. one datagram of whole packets."""
+    count = 0
+    for offset in range(0, len(data) - PACKET_SIZE + 1, PACKET_SIZE):
+        if data[offset + 1] & 0x40 and pes_start(data[offset : offset + PACKET_SIZE]):
+            count += 1
+    return count
 
 
 class PacketSplitter:
