@@ -89,6 +89,10 @@ class Entity:
     id: str
     media_type: int = VIDEO
 
+    def destroy(self) -> bool:
+        return self.module.entities.DestroyEntity(entity_pb2.DestroyEntityRequest(
+            entity_id=self.id), timeout=TIMEOUT, metadata=self.module.metadata).destroyed
+
     def metrics(self) -> dict[str, object]:
         """The entity's metrics from GetEntityStatus, as plain values."""
         values = self.module.status(self.id).metrics

@@ -27,7 +27,8 @@ async def file_streams(path: str) -> list[tuple[str, str]]:
         stderr=asyncio.subprocess.PIPE,
     )
     _, stderr = await process.communicate()
-    return [(kind.lower(), codec) for kind, codec in _STREAM.findall(stderr.decode(errors="replace"))]
+    found = _STREAM.findall(stderr.decode(errors="replace"))
+    return [(kind.lower(), codec) for kind, codec in found]
 
 
 def check_readable(path: str) -> None:
