@@ -5,13 +5,15 @@ still moving)."""
 from __future__ import annotations
 
 import socket
+import subprocess
 from typing import Any
 
 import grpc
 import pytest
 
-from mediagrid.reference.modules.wiring import Flow, ModuleClient
-from mediagrid.v1 import common_pb2
+from mediagrid.reference.media import ffmpeg_path
+from mediagrid.reference.modules.wiring import AUDIO, Flow, ModuleClient
+from mediagrid.v1 import common_pb2, entity_pb2
 from tests.modules import checks
 
 INVALID, PRECONDITION = grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION
@@ -62,6 +64,15 @@ def test_sources_refuse_bad_input_and_keep_running(start_module, tmp_path):
     refused(lambda: create("testsrc", {"size": "64x48"}), INVALID, "config.size", "timecode")
     refused(lambda: create("file", {"path": str(tmp_path / "missing.mp4")}), PRECONDITION,
             "config.path")
+    webm = tmp_path / "clip.webm"  # VP8: MPEG-TS cannot carry it as it is
+    subprocess.run([ffmpeg_path(), "-loglevel", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=64x48:rate=5", "-t", "0.4", "-c:v", "libvpx", str(webm)],
+                   check=True, timeout=60)
+    refused(lambda: create("file", {"path": str(webm)}), INVALID, "config.codec", "vp8",
+            "MPEG-TS")
+    assert create("file", {"path": str(webm), "codec": "h264"}).id  # re-encoded: fine
+    refused(lambda: create("file", {"path": str(webm)}, media_type=AUDIO), PRECONDITION,
+            "no audio stream")
     refused(lambda: flow.adjust("c0", common_pb2.QualityProfile(video_codec="vp8")),
             PRECONDITION, "quality.video_codec", "MPEG-TS", "h264")  # P-15, P-20
     refused(lambda: flow.adjust("c0", common_pb2.QualityProfile(bitrate=10)), INVALID,
@@ -110,3 +121,31 @@ def test_sinks_and_transcoder_refuse_bad_input(start_module, tmp_path):
     assert recorder.children() == before
     still_moving(recorder.client)
     flow.stop()
+
+
+def test_camera_credentials_never_show_and_a_fixed_password_reconnects(fake_camera,
+                                                                         start_module, tmp_path):
+    camera = fake_camera(user="viewer", password="right-pw-77", auth="digest")
+    sources = start_module("sources")
+    recorder = start_module("recorder").client
+    source = sources.client.create("rtsp", {"url": camera.url, "username": "viewer",
+                                            "password": "wrong-pw-42"})
+    flow = Flow("f1")
+    flow.connect("c1", source, recorder.create("file", {"path": str(tmp_path / "cam.mp4")}))
+    flow.start()
+    failed = checks.wait_flow(sources.client, "f1", lambda f: f.status.state == checks.ERROR,
+                              30, "ERROR from the refused login")
+    assert "401" in failed.status.error_message  # ffmpeg's words, quoted...
+    assert "wrong-pw-42" not in failed.status.error_message  # ...without the password
+    assert "***" in failed.status.error_message
+    listed = sources.client.entities.ListEntities(
+        entity_pb2.ListEntitiesRequest(),
+        timeout=10).entities[0].source.config
+    assert listed["password"] == "***"  # rule N-11
+    sources.client.entities.ConfigureEntity(
+        entity_pb2.ConfigureEntityRequest(
+            entity_id=source.id, config={"password": "right-pw-77"}), timeout=10)
+    checks.wait_frames(recorder, "f1", 25, timeout=45)  # the next reconnect logs in
+    flow.stop()
+    log = sources.log()
+    assert "wrong-pw-42" not in log and "right-pw-77" not in log

@@ -17,13 +17,16 @@ def test_a_file_plays_in_a_loop(start_module, tmp_path):
                     "testsrc2=size=160x120:rate=25", "-t", "1", "-c:v", "libx264", "-g", "25",
                     str(clip)], check=True, timeout=60)
     sources, recorder = start_module("sources").client, start_module("recorder").client
-    path = tmp_path / "looped.mkv"
+    (tmp_path / "looped.mkv").write_bytes(b"precious: never overwritten")
+    path = tmp_path / "looped.1.mkv"  # the next free name
     flow = Flow("f1")
-    flow.connect("c1", sources.create("file", {"path": str(clip)}),
-                 recorder.create("file", {"path": str(path)}))
+    sink = recorder.create("file", {"path": str(tmp_path / "looped.mkv")})
+    flow.connect("c1", sources.create("file", {"path": str(clip)}), sink)
     flow.start()
     checks.wait_frames(recorder, "f1", 75)  # three times the clip
+    assert sink.metrics()["file"] == str(path)
     flow.stop()
+    assert (tmp_path / "looped.mkv").read_bytes() == b"precious: never overwritten"
     video = checks.video_stream(path)
     assert (video["codec_name"], video["width"]) == ("h264", 160)  # sent as it is (copy)
     assert checks.decoded_frames(path) >= 75
