@@ -33,6 +33,8 @@ def test_adjust_quality_switches_encoders_without_a_gap(start_module, tmp_path):
     switched_at = now_code(time.time_ns() // 1_000_000)
     answer = flow.adjust("c2", common_pb2.QualityProfile(bitrate=HIGH))
     assert answer.quality.bitrate == HIGH  # the quality in force
+    # The new encoder runs beside the old one until the switch (not stop, then start).
+    assert support.wait_until(lambda: len(transcoder.children()) == 2, 5)
     # The old encoder is stopped once the connection has switched: one ffmpeg again, another.
     assert support.wait_until(lambda: len(transcoder.children()) == 1
                               and transcoder.children() != encoder, 20)

@@ -38,6 +38,10 @@ def running_flow(module: ModuleClient, recorder: ModuleClient, path: str) -> Flo
     return flow
 
 
+def sink_of(flow: Flow) -> Any:
+    return flow.connections[0].target
+
+
 def still_moving(recorder: ModuleClient) -> None:
     frames = recorder.flow("running").metrics.frames
     checks.wait_frames(recorder, "running", frames + 10)
@@ -62,6 +66,7 @@ def test_sources_refuse_bad_input_and_keep_running(start_module, tmp_path):
             "impossible")
     refused(lambda: create("testsrc", {"size": "321x240"}), INVALID, "config.size", "322x240")
     refused(lambda: create("testsrc", {"size": "64x48"}), INVALID, "config.size", "timecode")
+    refused(lambda: create("testsrc", {"gop": "51"}), INVALID, "config.gop", "50", "P-23")
     refused(lambda: create("file", {"path": str(tmp_path / "missing.mp4")}), PRECONDITION,
             "config.path")
     webm = tmp_path / "clip.webm"  # VP8: MPEG-TS cannot carry it as it is
@@ -110,6 +115,9 @@ def test_sinks_and_transcoder_refuse_bad_input(start_module, tmp_path):
     refused(lambda: Flow("x").connect("cx", converter, recorder.client.create(
         "file", {"path": str(tmp_path / "x.mp4")}),
         quality=common_pb2.QualityProfile(video_codec="vp8")), PRECONDITION, "vp8")
+    second = sources.create("testsrc", {"size": "320x240"})  # a sink takes one input
+    refused(lambda: Flow("y").connect("cy", second, sink_of(flow)), PRECONDITION,
+            "already takes its input from connection 'c0'")
     refused(lambda: display.create("display", {"preview_port": "99999"}), INVALID,
             "config.preview_port")
     with socket.socket() as taken:
