@@ -1,0 +1,1 @@
+"""The reference orchestrator: discovery, supervision, health, desired state, events."""
