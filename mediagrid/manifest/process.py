@@ -140,11 +140,11 @@ class ModuleProcess:
     def started(self) -> bool:
         return self._proc is not None
 
-    async def drain(self, timeout: float) -> None:
-        """Waits up to `timeout` for the output pipes to reach their end (after an exit), so
+    async def drain(self, within: float) -> None:
+        """Waits up to `within` seconds for the output pipes to reach their end (after an exit), so
         the stderr tail holds the process's last words."""
         if self._pumps:
-            await asyncio.wait(self._pumps, timeout=timeout)
+            await asyncio.wait(self._pumps, timeout=within)
 
     @property
     def pid(self) -> int:

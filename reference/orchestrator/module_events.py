@@ -40,12 +40,17 @@ class Publisher(Protocol):
 class Notice:
     """One thing that happened to a module, for listeners."""
 
+    kind: str  # "say", "changed" (state or health) or "restarted"
     module_id: str
-    text: str
+    text: str  # what happened, or why (the module's error message on a change)
     state: int
     health: int
+    old_state: int
+    old_health: int
+    address: str
+    instance_id: str
+    pid: int
     at: float  # time.monotonic() when it was noticed
-    kind: str = "say"  # "say", "changed" or "restarted"
 
 
 Listener = Callable[[Notice], None]
@@ -56,8 +61,10 @@ class StateReporter:
         self.bus = bus
         self.listeners: list[Listener] = []
 
-    def _notify(self, view: ModuleView, text: str, kind: str) -> None:
-        notice = Notice(view.id, text, view.state, view.health, time.monotonic(), kind)
+    def _notify(self, view: ModuleView, text: str, kind: str, old_state: int = 0,
+                old_health: int = 0) -> None:
+        notice = Notice(kind, view.id, text, view.state, view.health, old_state, old_health,
+                        view.address, view.instance_id, view.pid, time.monotonic())
         for listener in list(self.listeners):
             try:
                 listener(notice)
@@ -72,7 +79,7 @@ class StateReporter:
         old = f"{state_name(old_state)}/{health_name(old_health)}"
         new = f"{state_name(view.state)}/{health_name(view.health)}"
         why = f": {view.error_message}" if view.error_message else ""
-        self._notify(view, f"{old} -> {new}{why}", "changed")
+        self._notify(view, view.error_message, "changed", old_state, old_health)
         severity = (event_pb2.EVENT_SEVERITY_ERROR if view.state == ERROR or view.health ==
                     UNHEALTHY else event_pb2.EVENT_SEVERITY_INFO if view.health in (0, HEALTHY)
                     else event_pb2.EVENT_SEVERITY_WARNING)
@@ -87,7 +94,7 @@ class StateReporter:
                             })
 
     async def restarted(self, view: ModuleView, old_instance: str, reason: str) -> None:
-        self._notify(view, f"restarted ({reason}); new instance {view.instance_id}", "restarted")
+        self._notify(view, reason, "restarted")
         await self._publish(view, event_pb2.EVENT_TYPE_MODULE_RESTARTED,
                             event_pb2.EVENT_SEVERITY_WARNING,
                             f"module {view.id} restarted: {reason}", {

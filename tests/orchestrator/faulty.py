@@ -13,9 +13,13 @@ Environment:
   IGNORE_STOP=1   the Shutdown RPC is answered but ignored, and SIGTERM is ignored
   CRASH_AFTER=S   exit 1 S seconds after READY, while the file FLAP_FILE exists (or always
                   when FLAP_FILE is unset): a module that flaps
+  START_DELAY=S   READY only S seconds after serving (a slow start-up)
+  PORT_TAKEN_ONCE=FILE   exit 98 (port taken) when FILE does not exist yet, creating it
+  ENV_DUMP=FILE   write the process's environment and argv to FILE (JSON) at start
 """
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -58,6 +62,11 @@ class Stubborn(ModuleServer):
         return True
 
 
+@module.on_startup
+async def slow_start(runtime: sdk.ModuleRuntime) -> None:
+    await asyncio.sleep(float(os.environ.get("START_DELAY", "0")))
+
+
 async def main() -> int:
     stubborn = os.environ.get("IGNORE_STOP") == "1"
     server = (Stubborn if stubborn else ModuleServer)(module, sdk.Settings.from_env())
@@ -74,11 +83,22 @@ async def main() -> int:
         return sdk.EXIT_PORT_IN_USE
     crash_after = float(os.environ.get("CRASH_AFTER", "0"))
     if crash_after:
-        flag = os.environ.get("FLAP_FILE", "")
-        loop.call_later(crash_after, lambda: (not flag or Path(flag).exists()) and os._exit(1))
+        loop.call_later(crash_after, flap)
     await server.run()
     return 0
 
 
+def flap() -> None:
+    flag = os.environ.get("FLAP_FILE", "")
+    if not flag or os.path.exists(flag):
+        os._exit(1)
+
+
 if __name__ == "__main__":
+    if dump := os.environ.get("ENV_DUMP"):
+        Path(dump).write_text(json.dumps({"env": dict(os.environ), "argv": sys.argv,
+                                          "pid": os.getpid(), "pgid": os.getpgid(0)}))
+    if (once := os.environ.get("PORT_TAKEN_ONCE")) and not Path(once).exists():
+        Path(once).write_text("taken")
+        sys.exit(sdk.EXIT_PORT_IN_USE)
     sys.exit(asyncio.run(main()))

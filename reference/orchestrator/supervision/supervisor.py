@@ -219,12 +219,12 @@ class ModuleSupervisor:
                 channel=self.channel)
             self.instance = Instance(process, self.channel, settings.token)
             self.view.address, self.view.instance_id = process.address, ""
-            await self._set(STARTING, HEALTHY, "")
             try:
                 await process.start()
             except StartError as exc:
                 return Failure(FailureKind.START, str(exc))
             self.view.pid, self.view.started_at = process.pid, time.time()
+            await self._set(STARTING, HEALTHY, "")
             for spawned in self._spawned:
                 if not spawned.done():
                     spawned.set_result(None)
@@ -258,7 +258,6 @@ class ModuleSupervisor:
         await self.recover(self)
         self.judge.reset()
         await self._set(READY, HEALTHY, "")
-        self._say(f"READY on {self.view.address}")
 
     async def _watch(self) -> Failure | None:
         """Health checks every health_period while waiting on the process; returns the
