@@ -119,11 +119,6 @@ def register(subparsers: Any) -> None:
 
 
 def _up(args: argparse.Namespace) -> int:
-    import os
-
-    # Modules are forked from a process running gRPC; grpc's fork handlers (read when grpc is
-    # first imported) only warn about that, and exec follows the fork at once.
-    os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
     from mediagrid.reference.orchestrator.up import run_up
 
     return run_up(args.modules, address=args.address, state=args.state)

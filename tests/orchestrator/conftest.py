@@ -15,7 +15,7 @@ import yaml
 from mediagrid.reference.orchestrator.app import Orchestrator
 from mediagrid.reference.orchestrator.modules import READY
 from mediagrid.reference.orchestrator.settings import OrchestratorSettings
-from mediagrid.v1 import orchestrator_pb2, orchestrator_pb2_grpc
+from mediagrid.v1 import entity_pb2, entity_pb2_grpc, orchestrator_pb2, orchestrator_pb2_grpc
 from tests.orchestrator.standin import StandInBus
 from tests.support import eventually
 
@@ -31,7 +31,7 @@ TYPES = {
 }
 # Short supervision settings, so failures are noticed and acted on in a fraction of a second.
 FAST: dict[str, Any] = {
-    "startup_timeout": "20s", "health_period": "100ms", "health_timeout": "1s",
+    "startup_timeout": "20s", "health_period": "300ms", "health_timeout": "300ms",
     "failure_threshold": 3,
     "restart_backoff": {"initial": "50ms", "multiplier": 2, "max": "200ms", "jitter": 0},
     "shutdown": {"rpc_grace": "2s", "term_grace": "2s"},
@@ -41,13 +41,13 @@ FAST: dict[str, Any] = {
 def write_module(root: Path, module_id: str, *, types: tuple[str, ...] = ("thing", "sink",
                                                                          "fault"),
                  supervision: Mapping[str, Any] | None = None,
-                 env: Mapping[str, str] | None = None) -> Path:
+                 env: Mapping[str, str] | None = None, args: tuple[str, ...] = ()) -> Path:
     """A module.yaml for faulty.py in root/module_id; returns the folder."""
     folder = root / module_id
     folder.mkdir(parents=True, exist_ok=True)
     document: dict[str, Any] = {
         "id": module_id, "version": "0.0.1",
-        "command": ["{python}", str(FAULTY), "module.yaml"],
+        "command": ["{python}", str(FAULTY), "module.yaml", *args],
         "entity_types": [TYPES[t] for t in types],
         "supervision": {**FAST, **(supervision or {})},
     }
@@ -62,12 +62,13 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 @contextlib.asynccontextmanager
-async def orchestrator(state: Path, *module_dirs: Path, bus: Any = None,
+async def orchestrator(state: Path, *module_dirs: Path, bus: Any = None, out: Any = None,
                        **settings: Any) -> AsyncIterator[Orchestrator]:
-    """An orchestrator on a free loopback port, stopped (every module by the ladder) after."""
+    """An orchestrator on a free loopback port, stopped (every module by the ladder) after.
+    `bus` None: a StandInBus (app.bus.published lists what it published)."""
     app = Orchestrator(OrchestratorSettings(
         module_dirs=module_dirs, address="127.0.0.1:0", state_path=state, **settings),
-        bus=bus if bus is not None else StandInBus())
+        bus=bus if bus is not None else StandInBus(), out=out)
     await app.start()
     try:
         yield app
@@ -76,10 +77,24 @@ async def orchestrator(state: Path, *module_dirs: Path, bus: Any = None,
 
 
 @contextlib.asynccontextmanager
-async def client(app: Orchestrator, token: str = "") -> AsyncIterator[
-        orchestrator_pb2_grpc.OrchestratorServiceStub]:
+async def client(app: Orchestrator) -> AsyncIterator[orchestrator_pb2_grpc.OrchestratorServiceStub]:
     async with grpc.aio.insecure_channel(app.address) as channel:
         yield orchestrator_pb2_grpc.OrchestratorServiceStub(channel)
+
+
+@contextlib.asynccontextmanager
+async def direct(address: str) -> AsyncIterator[entity_pb2_grpc.EntityServiceStub]:
+    """The module itself, dialled at its address (as a service may do), to give it faults."""
+    async with grpc.aio.insecure_channel(address) as channel:
+        yield entity_pb2_grpc.EntityServiceStub(channel)
+
+
+async def fault(address: str, action: str) -> None:
+    """Tells faulty.py at `address` to crash, hang or exec (straight to the module: a fault is
+    not desired state)."""
+    async with direct(address) as stub:
+        await stub.CreateEntity(entity_pb2.CreateEntityRequest(
+            entity_type="fault", config={"action": action}), timeout=10)
 
 
 async def ready(app: Orchestrator, *module_ids: str, within: float = 30.0) -> None:
