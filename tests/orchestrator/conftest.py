@@ -65,10 +65,12 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 async def orchestrator(state: Path, *module_dirs: Path, bus: Any = None, out: Any = None,
                        **settings: Any) -> AsyncIterator[Orchestrator]:
     """An orchestrator on a free loopback port, stopped (every module by the ladder) after.
-    `bus` None: a StandInBus (app.bus.published lists what it published)."""
-    app = Orchestrator(OrchestratorSettings(
-        module_dirs=module_dirs, address="127.0.0.1:0", state_path=state, **settings),
-        bus=bus if bus is not None else StandInBus(), out=out)
+    `bus` None: a StandInBus (app.bus.published lists what it published); "real": the
+    durable event log in the state file, as `mediagrid up` has."""
+    settings.setdefault("address", "127.0.0.1:0")
+    app = Orchestrator(OrchestratorSettings(module_dirs=module_dirs, state_path=state,
+                                            **settings),
+                       bus=None if bus == "real" else bus or StandInBus(), out=out)
     await app.start()
     try:
         yield app
