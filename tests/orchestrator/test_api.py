@@ -17,7 +17,7 @@ from mediagrid.v1 import common_pb2, entity_pb2, orchestrator_pb2
 from tests.orchestrator.conftest import client, direct, orchestrator, ready, run, write_module
 from tests.support import eventually
 
-O = orchestrator_pb2
+op = orchestrator_pb2
 VIDEO = common_pb2.MEDIA_TYPE_VIDEO
 
 
@@ -29,7 +29,7 @@ async def refused(call: Any, code: grpc.StatusCode) -> str:
 
 
 def create(module_id: str, entity_type: str, entity_id: str = "", **config: str) -> Any:
-    return O.OrchestratorServiceCreateEntityRequest(
+    return op.OrchestratorServiceCreateEntityRequest(
         module_id=module_id, request=entity_pb2.CreateEntityRequest(
             entity_type=entity_type, entity_id=entity_id, config=config))
 
@@ -43,7 +43,7 @@ def test_status_codes_unknown_module_not_ready_module_and_forwarded_module_error
         async with orchestrator(tmp_path / "state.sqlite", tmp_path / "mods") as app, \
                 client(app) as stub:
             await ready(app, "alpha")
-            text = await refused(stub.GetModule(O.GetModuleRequest(module_id="nope")),
+            text = await refused(stub.GetModule(op.GetModuleRequest(module_id="nope")),
                                  grpc.StatusCode.NOT_FOUND)
             assert "'nope'" in text and "alpha, late" in text
             await refused(stub.CreateEntity(create("nope", "thing")), grpc.StatusCode.NOT_FOUND)
@@ -57,7 +57,7 @@ def test_status_codes_unknown_module_not_ready_module_and_forwarded_module_error
                 own = await refused(module.CreateEntity(bad.request),
                                     grpc.StatusCode.INVALID_ARGUMENT)
             assert forwarded == own and "'camera'" in own
-            await refused(stub.GetEntityStatus(O.OrchestratorServiceGetEntityStatusRequest(
+            await refused(stub.GetEntityStatus(op.OrchestratorServiceGetEntityStatusRequest(
                 module_id="alpha", request=entity_pb2.GetEntityStatusRequest(entity_id="x9"))),
                 grpc.StatusCode.NOT_FOUND)
             # No module_id: the first READY module offering the type.
@@ -66,7 +66,7 @@ def test_status_codes_unknown_module_not_ready_module_and_forwarded_module_error
             text = await refused(stub.CreateEntity(create("", "lens")),
                                  grpc.StatusCode.INVALID_ARGUMENT)
             assert "offered by no module" in text and "thing" in text
-            text = await refused(stub.CreatePipeline(O.CreatePipelineRequest()),
+            text = await refused(stub.CreatePipeline(op.CreatePipelineRequest()),
                                  grpc.StatusCode.UNIMPLEMENTED)
             assert "ConnectEntities" in text
 
@@ -87,7 +87,7 @@ def test_listing_pages_over_modules_and_modules_in_id_order(tmp_path: Path) -> N
             for size in (1, 2, 3, 5, 100):
                 seen, token, pages = [], "", 0
                 while True:
-                    request = O.OrchestratorServiceListEntitiesRequest()
+                    request = op.OrchestratorServiceListEntitiesRequest()
                     request.request.page.page_size, request.request.page.page_token = size, token
                     page = await stub.ListEntities(request)
                     pages += 1
@@ -98,12 +98,12 @@ def test_listing_pages_over_modules_and_modules_in_id_order(tmp_path: Path) -> N
                         break
                 assert seen == made, size
                 assert pages == -(-len(made) // size)
-            bad = O.OrchestratorServiceListEntitiesRequest()
+            bad = op.OrchestratorServiceListEntitiesRequest()
             bad.request.page.page_token = "not-a-token"
             await refused(stub.ListEntities(bad), grpc.StatusCode.INVALID_ARGUMENT)
             ids, token = [], ""
             while True:
-                request = O.ListModulesRequest()
+                request = op.ListModulesRequest()
                 request.page.page_size, request.page.page_token = 3, token
                 page = await stub.ListModules(request)
                 ids += [m.id for m in page.modules]
@@ -111,10 +111,10 @@ def test_listing_pages_over_modules_and_modules_in_id_order(tmp_path: Path) -> N
                 if not token:
                     break
             assert ids == ["a1", "b2", "c3", "d4"]
-            found = await stub.FindModules(O.FindModulesRequest(
+            found = await stub.FindModules(op.FindModulesRequest(
                 entity_type="thing", media_type=VIDEO, protocol="mpegts-udp", ready_only=True))
             assert [m.module.id for m in found.matches] == ["a1", "b2", "c3", "d4"]
-            none = await stub.FindModules(O.FindModulesRequest(codec="vp9"))
+            none = await stub.FindModules(op.FindModulesRequest(codec="vp9"))
             assert not none.matches
 
     run(body())
@@ -130,17 +130,17 @@ def test_removals_stay_removed_and_idempotent_across_a_module_restart(tmp_path: 
             await stub.CreateEntity(create("alpha", "thing", "cam"))
             await stub.CreateEntity(create("alpha", "sink", "mon"))
             await stub.CreateEntity(create("alpha", "thing", "gone"))
-            await stub.ConnectEntities(O.OrchestratorServiceConnectEntitiesRequest(
-                connection_id="c1", source=O.EntityRef(module_id="alpha", entity_id="cam"),
-                target=O.EntityRef(module_id="alpha", entity_id="mon"), media_type=VIDEO))
-            await stub.StartFlow(O.OrchestratorServiceStartFlowRequest(
+            await stub.ConnectEntities(op.OrchestratorServiceConnectEntitiesRequest(
+                connection_id="c1", source=op.EntityRef(module_id="alpha", entity_id="cam"),
+                target=op.EntityRef(module_id="alpha", entity_id="mon"), media_type=VIDEO))
+            await stub.StartFlow(op.OrchestratorServiceStartFlowRequest(
                 flow_id="f1", connection_ids=["c1"]))
-            stopped = await stub.StopFlow(O.OrchestratorServiceStopFlowRequest(flow_id="f1"))
+            stopped = await stub.StopFlow(op.OrchestratorServiceStopFlowRequest(flow_id="f1"))
             assert stopped.stopped
-            gone = O.OrchestratorServiceDestroyEntityRequest(
+            gone = op.OrchestratorServiceDestroyEntityRequest(
                 module_id="alpha", request=entity_pb2.DestroyEntityRequest(entity_id="gone"))
             assert (await stub.DestroyEntity(gone)).response.destroyed
-            disconnect = O.OrchestratorServiceDisconnectEntitiesRequest(connection_id="c1")
+            disconnect = op.OrchestratorServiceDisconnectEntitiesRequest(connection_id="c1")
             assert (await stub.DisconnectEntities(disconnect)).disconnected
 
             supervisor = app.modules.get("alpha")
@@ -155,13 +155,13 @@ def test_removals_stay_removed_and_idempotent_across_a_module_restart(tmp_path: 
                     for e in listed.entities] == ["cam", "mon"]  # "gone" stayed gone
             assert not (await stub.DestroyEntity(gone)).response.destroyed  # N-6
             assert not (await stub.DisconnectEntities(disconnect)).disconnected  # P-7
-            again = await stub.StopFlow(O.OrchestratorServiceStopFlowRequest(flow_id="f1"))
+            again = await stub.StopFlow(op.OrchestratorServiceStopFlowRequest(flow_id="f1"))
             assert not again.stopped  # P-8
-            await refused(stub.StartFlow(O.OrchestratorServiceStartFlowRequest(
+            await refused(stub.StartFlow(op.OrchestratorServiceStartFlowRequest(
                 flow_id="f1", connection_ids=["c1"])), grpc.StatusCode.NOT_FOUND)
-            await refused(stub.DisconnectEntities(O.OrchestratorServiceDisconnectEntitiesRequest(
+            await refused(stub.DisconnectEntities(op.OrchestratorServiceDisconnectEntitiesRequest(
                 connection_id="never")), grpc.StatusCode.NOT_FOUND)
-            await refused(stub.GetFlowStatus(O.OrchestratorServiceGetFlowStatusRequest(
+            await refused(stub.GetFlowStatus(op.OrchestratorServiceGetFlowStatusRequest(
                 flow_id="never")), grpc.StatusCode.NOT_FOUND)
 
     run(body())

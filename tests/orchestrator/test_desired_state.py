@@ -22,7 +22,7 @@ from tests.orchestrator.standin import StandInBus
 from tests.support import eventually
 
 VIDEO = 2
-O = orchestrator_pb2
+op = orchestrator_pb2
 
 
 class WatchingBus(StandInBus):
@@ -58,26 +58,26 @@ async def part(address: str, flow_id: str) -> pipeline_pb2.Flow:
 async def build(stub: Any) -> tuple[str, str]:
     """src: cam, mon (local sink); dst: rec. Connections local and cross; two flows."""
     async def create(module: str, kind: str, entity_id: str, **config: str) -> None:
-        await stub.CreateEntity(O.OrchestratorServiceCreateEntityRequest(
+        await stub.CreateEntity(op.OrchestratorServiceCreateEntityRequest(
             module_id=module, request=entity_pb2.CreateEntityRequest(
                 entity_type=kind, entity_id=entity_id, config=config)))
     await create("src", "thing", "cam", size="640x360")
     await create("src", "sink", "mon")
     await create("dst", "sink", "rec")
-    await stub.ConfigureEntity(O.OrchestratorServiceConfigureEntityRequest(
+    await stub.ConfigureEntity(op.OrchestratorServiceConfigureEntityRequest(
         module_id="src", request=entity_pb2.ConfigureEntityRequest(
             entity_id="cam", config={"rate": "30"})))
-    local = await stub.ConnectEntities(O.OrchestratorServiceConnectEntitiesRequest(
-        connection_id="cam-to-mon", source=O.EntityRef(module_id="src", entity_id="cam"),
-        target=O.EntityRef(module_id="src", entity_id="mon"), media_type=VIDEO))
-    cross = await stub.ConnectEntities(O.OrchestratorServiceConnectEntitiesRequest(
-        connection_id="cam-to-rec", source=O.EntityRef(module_id="src", entity_id="cam"),
-        target=O.EntityRef(module_id="dst", entity_id="rec"), media_type=VIDEO))
+    local = await stub.ConnectEntities(op.OrchestratorServiceConnectEntitiesRequest(
+        connection_id="cam-to-mon", source=op.EntityRef(module_id="src", entity_id="cam"),
+        target=op.EntityRef(module_id="src", entity_id="mon"), media_type=VIDEO))
+    cross = await stub.ConnectEntities(op.OrchestratorServiceConnectEntitiesRequest(
+        connection_id="cam-to-rec", source=op.EntityRef(module_id="src", entity_id="cam"),
+        target=op.EntityRef(module_id="dst", entity_id="rec"), media_type=VIDEO))
     assert local.connection.transport_protocol == "local"
     assert cross.connection.endpoint.url.startswith("udp://127.0.0.1:")
-    await stub.StartFlow(O.OrchestratorServiceStartFlowRequest(
+    await stub.StartFlow(op.OrchestratorServiceStartFlowRequest(
         flow_id="watch", connection_ids=["cam-to-mon"]))
-    await stub.StartFlow(O.OrchestratorServiceStartFlowRequest(
+    await stub.StartFlow(op.OrchestratorServiceStartFlowRequest(
         flow_id="record", connection_ids=["cam-to-rec"]))
     return local.connection.id, cross.connection.endpoint.url
 
@@ -127,7 +127,7 @@ def test_h15_p12_everything_comes_back_after_either_module_is_killed(tmp_path: P
             repointed = await part(src.view.address, "record--2")
             assert repointed.connections[0].endpoint.url == new_url
             assert repointed.status.state != pipeline_pb2.FLOW_STATE_STOPPED
-            merged = await stub.GetFlowStatus(O.OrchestratorServiceGetFlowStatusRequest(
+            merged = await stub.GetFlowStatus(op.OrchestratorServiceGetFlowStatusRequest(
                 flow_id="record"))
             assert [c.id for c in merged.flow.connections] == ["cam-to-rec"]
             assert merged.flow.status.state != pipeline_pb2.FLOW_STATE_ERROR
@@ -143,7 +143,7 @@ def test_h15_p12_everything_comes_back_after_either_module_is_killed(tmp_path: P
             assert [c.id for c in watch.connections] == ["cam-to-mon"]
             record = await part(src.view.address, "record")  # a new instance: the flow's id
             assert record.connections[0].endpoint.url == new_url
-            listed = await stub.ListEntities(O.OrchestratorServiceListEntitiesRequest())
+            listed = await stub.ListEntities(op.OrchestratorServiceListEntitiesRequest())
             assert sorted((e.module_id, getattr(e, e.WhichOneof("entity")).id)
                           for e in listed.entities) == [("dst", "rec"), ("src", "cam"),
                                                         ("src", "mon")]
@@ -161,21 +161,21 @@ def test_p12_start_flow_starts_sinks_first_and_stop_flow_is_idempotent(
                 client(app) as stub:
             await ready(app)
             for module, kind, entity_id in (("src", "thing", "cam"), ("dst", "sink", "rec")):
-                await stub.CreateEntity(O.OrchestratorServiceCreateEntityRequest(
+                await stub.CreateEntity(op.OrchestratorServiceCreateEntityRequest(
                     module_id=module, request=entity_pb2.CreateEntityRequest(
                         entity_type=kind, entity_id=entity_id)))
-            await stub.ConnectEntities(O.OrchestratorServiceConnectEntitiesRequest(
-                connection_id="c1", source=O.EntityRef(module_id="src", entity_id="cam"),
-                target=O.EntityRef(module_id="dst", entity_id="rec"), media_type=VIDEO))
-            started = await stub.StartFlow(O.OrchestratorServiceStartFlowRequest(
+            await stub.ConnectEntities(op.OrchestratorServiceConnectEntitiesRequest(
+                connection_id="c1", source=op.EntityRef(module_id="src", entity_id="cam"),
+                target=op.EntityRef(module_id="dst", entity_id="rec"), media_type=VIDEO))
+            started = await stub.StartFlow(op.OrchestratorServiceStartFlowRequest(
                 flow_id="f1", connection_ids=["c1"]))
             assert [c.id for c in started.flow.connections] == ["c1"]
             sink = await part(app.modules.get("dst").view.address, "f1")
             source = await part(app.modules.get("src").view.address, "f1")
             assert sink.started_at.ToNanoseconds() <= source.started_at.ToNanoseconds()
-            stopped = await stub.StopFlow(O.OrchestratorServiceStopFlowRequest(flow_id="f1"))
+            stopped = await stub.StopFlow(op.OrchestratorServiceStopFlowRequest(flow_id="f1"))
             assert stopped.stopped and stopped.flow.status.state == pipeline_pb2.FLOW_STATE_STOPPED
-            again = await stub.StopFlow(O.OrchestratorServiceStopFlowRequest(flow_id="f1"))
+            again = await stub.StopFlow(op.OrchestratorServiceStopFlowRequest(flow_id="f1"))
             assert not again.stopped  # idempotent
 
     run(body())

@@ -16,7 +16,7 @@ from mediagrid.v1 import orchestrator_pb2_grpc as rpc
 from tests.orchestrator.conftest import orchestrator, ready, run, write_module
 from tests.sdk.test_tls import pki  # noqa: F401 - the fixture: a CA, server and client certs
 
-O = orchestrator_pb2
+op = orchestrator_pb2
 TOKEN = "orchestrator-token"
 
 
@@ -37,20 +37,20 @@ def test_s2_s5_token_on_every_mediagrid_call_streaming_too_and_4_mib(tmp_path: P
             stub = rpc.OrchestratorServiceStub(channel)
             good = (("authorization", f"Bearer {TOKEN}"),)
             for metadata in ((), (("authorization", "Bearer wrong"),)):
-                for call in (stub.ListModules(O.ListModulesRequest(), metadata=metadata),
+                for call in (stub.ListModules(op.ListModulesRequest(), metadata=metadata),
                              event_pb2_grpc.EventServiceStub(channel).ReportEvent(
                                  event_pb2.ReportEventRequest(), metadata=metadata)):
                     with pytest.raises(grpc.aio.AioRpcError) as caught:
                         await call
                     assert caught.value.code() is grpc.StatusCode.UNAUTHENTICATED
-                stream = stub.SubscribeToEvents(O.SubscribeToEventsRequest(since_cursor="0"),
+                stream = stub.SubscribeToEvents(op.SubscribeToEventsRequest(since_cursor="0"),
                                                 metadata=metadata)
                 with pytest.raises(grpc.aio.AioRpcError) as caught:
                     await stream.read()
                 assert caught.value.code() is grpc.StatusCode.UNAUTHENTICATED
                 assert "MEDIAGRID_TOKEN" in (caught.value.details() or "")
-            assert (await stub.ListModules(O.ListModulesRequest(), metadata=good)).modules
-            stream = stub.SubscribeToEvents(O.SubscribeToEventsRequest(since_cursor="0"),
+            assert (await stub.ListModules(op.ListModulesRequest(), metadata=good)).modules
+            stream = stub.SubscribeToEvents(op.SubscribeToEventsRequest(since_cursor="0"),
                                             metadata=good)
             first = await stream.read()  # the module's state changes, from the durable log
             assert first.envelopes[0].report.event.type == \
@@ -66,7 +66,7 @@ def test_s2_s5_token_on_every_mediagrid_call_streaming_too_and_4_mib(tmp_path: P
             assert "mediagrid.v1.OrchestratorService" in names
             reflect.cancel()
             # S-5: more than 4 MiB is refused by gRPC itself.
-            huge = O.OrchestratorServiceCreateEntityRequest(
+            huge = op.OrchestratorServiceCreateEntityRequest(
                 module_id="alpha", request=entity_pb2.CreateEntityRequest(
                     entity_type="thing", config={"blob": "x" * (5 * 1024 * 1024)}))
             with pytest.raises(grpc.aio.AioRpcError) as caught:
@@ -88,7 +88,7 @@ def test_s4_tls_only_and_mutual_also_towards_the_modules(tmp_path: Path, pki: Pa
                 ca, (pki / "client.key").read_bytes(), (pki / "client.pem").read_bytes())
             async with grpc.aio.secure_channel(app.address, client_cert) as channel:
                 listed = await rpc.OrchestratorServiceStub(channel).ListModules(
-                    O.ListModulesRequest(), timeout=10)
+                    op.ListModulesRequest(), timeout=10)
                 assert [m.id for m in listed.modules] == ["alpha"]
             for channel in (grpc.aio.insecure_channel(app.address),
                             grpc.aio.secure_channel(app.address,
@@ -96,7 +96,7 @@ def test_s4_tls_only_and_mutual_also_towards_the_modules(tmp_path: Path, pki: Pa
                 async with channel:
                     with pytest.raises(grpc.aio.AioRpcError) as caught:
                         await rpc.OrchestratorServiceStub(channel).ListModules(
-                            O.ListModulesRequest(), timeout=5)
+                            op.ListModulesRequest(), timeout=5)
                     assert caught.value.code() is grpc.StatusCode.UNAVAILABLE
 
     run(body())
