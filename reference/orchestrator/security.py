@@ -13,7 +13,7 @@ from typing import Any
 import grpc
 
 from mediagrid.manifest.process import ChannelFactory
-from mediagrid.reference.orchestrator.settings import OrchestratorSettings
+from mediagrid.reference.orchestrator.settings import OrchestratorSettings, SettingsError
 from mediagrid.sdk.auth import TokenInterceptor
 
 
@@ -44,8 +44,13 @@ def channel_factory(settings: OrchestratorSettings) -> ChannelFactory:
             return grpc.aio.insecure_channel(address, options=[*limits, *options])
         return plain
     cert, key, client_ca = settings.tls.read()
+    try:
+        trusted = settings.tls.trusted.read_bytes()
+    except OSError as exc:
+        raise SettingsError(f"{settings.tls.trusted} cannot be read ({exc.strerror}): point"
+                            " MEDIAGRID_ORCHESTRATOR_CA_FILE at a readable PEM file") from exc
     credentials = grpc.ssl_channel_credentials(
-        root_certificates=client_ca or cert,
+        root_certificates=trusted,
         private_key=key if client_ca else None,
         certificate_chain=cert if client_ca else None)
 

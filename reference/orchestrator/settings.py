@@ -17,6 +17,7 @@ DEFAULT_STATE = "mediagrid-state.sqlite"
 MAX_MESSAGE = 4 * 1024 * 1024  # rule S-5
 TLS_VARIABLES = ("MEDIAGRID_TLS_CERT_FILE", "MEDIAGRID_TLS_KEY_FILE",
                  "MEDIAGRID_TLS_CLIENT_CA_FILE")
+CA_VARIABLE = "MEDIAGRID_ORCHESTRATOR_CA_FILE"
 
 
 class SettingsError(ValueError):
@@ -26,15 +27,23 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class TlsFiles:
     """PEM files: the orchestrator serves TLS with them (mutual with a client CA, rule S-4)
-    and passes them to its modules, which then serve TLS too; the orchestrator dials its
-    modules trusting `client_ca` (or, without one, the certificate itself) and, for mutual
-    TLS, presenting the same certificate."""
+    and passes them to its modules, which then serve TLS too (and present the certificate as
+    their client certificate, S-9). `ca` signed the certificate: modules get it as
+    MEDIAGRID_ORCHESTRATOR_CA_FILE, so their reports go over TLS, and the orchestrator trusts
+    it when it dials them. Unset, it is the client CA (one CA for everything), else the
+    certificate itself (self-signed)."""
 
     cert: Path
     key: Path
     client_ca: Path | None = None
+    ca: Path | None = None
+
+    @property
+    def trusted(self) -> Path:
+        return self.ca or self.client_ca or self.cert
 
     def read(self) -> tuple[bytes, bytes, bytes | None]:
+        """(certificate, key, client CA or None), read now."""
         def pem(variable: str, path: Path) -> bytes:
             try:
                 return path.read_bytes()
@@ -45,7 +54,8 @@ class TlsFiles:
                 pem(TLS_VARIABLES[2], self.client_ca) if self.client_ca else None)
 
     def module_env(self) -> dict[str, str]:
-        env = {TLS_VARIABLES[0]: str(self.cert), TLS_VARIABLES[1]: str(self.key)}
+        env = {TLS_VARIABLES[0]: str(self.cert), TLS_VARIABLES[1]: str(self.key),
+               CA_VARIABLE: str(self.trusted)}
         if self.client_ca:
             env[TLS_VARIABLES[2]] = str(self.client_ca)
         return env
@@ -59,8 +69,10 @@ class TlsFiles:
             missing = TLS_VARIABLES[0] if not cert else TLS_VARIABLES[1]
             raise SettingsError(f"{missing} is not set: TLS needs both {TLS_VARIABLES[0]} and"
                                 f" {TLS_VARIABLES[1]} (PEM files); set both, or neither")
+        signer = env.get(CA_VARIABLE, "").strip()
         return cls(Path(cert).resolve(), Path(key).resolve(),
-                   Path(ca).resolve() if ca else None)
+                   Path(ca).resolve() if ca else None,
+                   Path(signer).resolve() if signer else None)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,9 @@ def test_h13_a_hung_module_turns_degraded_then_unhealthy_and_is_restarted(
 
 def test_a_new_instance_id_means_a_restart_behind_our_back_and_its_entities_come_back(
         tmp_path: Path) -> None:
-    write_module(tmp_path / "mods", "sneaky")
+    # While the new image starts, checks fail (connection refused): a high threshold keeps
+    # the orchestrator from restarting it meanwhile, so the new instance_id is what it sees.
+    write_module(tmp_path / "mods", "sneaky", supervision={"failure_threshold": 40})
 
     async def body() -> None:
         async with orchestrator(tmp_path / "state.sqlite", tmp_path / "mods") as app, \
