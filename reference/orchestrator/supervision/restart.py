@@ -11,6 +11,7 @@ the random source are injectable, so tests check every delay exactly.
 from __future__ import annotations
 
 import random
+import signal
 import time
 from dataclasses import dataclass
 from enum import Enum
@@ -47,6 +48,16 @@ class Plan:
     gave_up: bool = False
     counted: bool = True  # False for exit 98 and operator restarts: not against give-up
     why: str = ""  # when not restarting: the reason, for the module's error message
+
+
+def describe_exit(code: int) -> str:
+    """ "exited with code 1", "was killed by SIGKILL" (a status of 128+N is signal N)."""
+    if code > 128:
+        try:
+            return f"the process was killed by {signal.Signals(code - 128).name}"
+        except ValueError:
+            return f"the process was killed by signal {code - 128}"
+    return f"the process exited with code {code}"
 
 
 def wants_restart(policy: str, failure: Failure) -> bool:

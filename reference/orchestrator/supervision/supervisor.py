@@ -11,14 +11,13 @@ A supervisor runs one asyncio task for its module's whole life in the orchestrat
        RestartModule; on stop: the shutdown ladder (H-18).
 
 State and health changes are published as MODULE_STATE_CHANGED, restarts as MODULE_RESTARTED
-(E-17; events.py).
+(E-17; module_events.py). Stop and restart requests cut every wait short (requests.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 import random
 import signal
@@ -45,10 +44,12 @@ from mediagrid.reference.orchestrator.modules import (
 )
 from mediagrid.reference.orchestrator.settings import OrchestratorSettings
 from mediagrid.reference.orchestrator.supervision.instance import Instance
+from mediagrid.reference.orchestrator.supervision.requests import Request, Requests
 from mediagrid.reference.orchestrator.supervision.restart import (
     Failure,
     FailureKind,
     RestartPlanner,
+    describe_exit,
     wants_restart,
 )
 from mediagrid.v1 import module_pb2
@@ -56,26 +57,11 @@ from mediagrid.v1 import module_pb2
 log = logging.getLogger("mediagrid.orchestrator")
 
 
-class Request(enum.Enum):
-    STOP = "stop"
-    RESTART = "restart"
-
-
 class RecoveryFailed(Exception):
     """The desired state could not be re-created in a new instance (it stopped answering)."""
 
 
 Recover = Callable[["ModuleSupervisor"], Awaitable[None]]
-
-
-def describe_exit(code: int) -> str:
-    """ "exited with code 1", "was killed by SIGKILL" (a status of 128+N is signal N)."""
-    if code > 128:
-        try:
-            return f"the process was killed by {signal.Signals(code - 128).name}"
-        except ValueError:
-            return f"the process was killed by signal {code - 128}"
-    return f"the process exited with code {code}"
 
 
 class ModuleSupervisor:
@@ -96,10 +82,7 @@ class ModuleSupervisor:
         self.instance: Instance | None = None  # the running process and its channel
         self.recovered_instance = ""  # instance_id whose desired state is re-created
         self.delays: list[float] = []  # every restart delay used, for diagnostics and tests
-        self._request: Request | None = None
-        self._reason = ""
-        self._requested = asyncio.Event()
-        self._spawned: list[asyncio.Future[None]] = []
+        self.requests = Requests()
         self._task: asyncio.Task[None] | None = None
         self._previous_instance = ""
 
@@ -114,18 +97,17 @@ class ModuleSupervisor:
 
     async def stop(self, reason: str = "the orchestrator is stopping") -> None:
         """Stops the module by the shutdown ladder and ends supervision."""
-        self._ask(Request.STOP, reason)
+        self.requests.ask(Request.STOP, reason)
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def restart(self, reason: str = "") -> None:
         """RestartModule: from any state, also ERROR after giving up. Returns once the new
         process is spawned (STARTING)."""
-        if self._request is Request.STOP or self._task is None or self._task.done():
+        if self.requests.stopping or self._task is None or self._task.done():
             return
-        spawned = asyncio.get_running_loop().create_future()
-        self._spawned.append(spawned)
-        self._ask(Request.RESTART, reason or "RestartModule")
+        spawned = self.requests.when_spawned()
+        self.requests.ask(Request.RESTART, reason or "RestartModule")
         await asyncio.shield(spawned)
 
     def kill_now(self) -> None:
@@ -133,33 +115,11 @@ class ModuleSupervisor:
         if self.instance is not None:
             self.instance.process.signal_group(signal.SIGKILL)
 
-    def _ask(self, request: Request, reason: str) -> None:
-        if self._request is not Request.STOP:
-            self._request, self._reason = request, reason
-        self._requested.set()
-
-    def _take_restart(self) -> str:
-        reason, self._request, self._reason = self._reason, None, ""
-        self._requested.clear()
-        return reason
-
-    async def _interrupted(self, *waits: asyncio.Future[object],
-                           within: float | None = None) -> bool:
-        """Waits for any of `waits`, or `within` seconds; True when a stop or restart is
-        asked."""
-        asked = asyncio.ensure_future(self._requested.wait())
-        try:
-            await asyncio.wait({*waits, asked}, timeout=within,
-                               return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            asked.cancel()
-        return self._request is not None
-
     # -- the supervision loop ------------------------------------------------------------
 
     async def _run(self) -> None:
         reason, failure = "", None
-        while self._request is not Request.STOP:
+        while not self.requests.stopping:
             if failure is not None:
                 reason = await self._after(failure)
                 if reason is None:
@@ -177,21 +137,21 @@ class ModuleSupervisor:
         if not plan.restart:
             await self._set(ERROR, UNHEALTHY, f"{failure.message}; {plan.why}")
             self._say(f"{failure.message}; {plan.why}")
-            while not await self._interrupted():
+            while not await self.requests.interrupted():
                 pass
-            if self._request is Request.STOP:
+            if self.requests.stopping:
                 return None
             self.planner.reset()
-            return self._take_restart()
+            return self.requests.take_restart()
         self.delays.append(plan.delay)
         when = "now" if plan.delay == 0 else f"in {plan.delay:.2f} s"
         self.view.error_message = f"{failure.message}; restart {when}"
         self._say(f"{failure.message}; restarting {when}")
-        if await self._interrupted(within=plan.delay):
-            if self._request is Request.STOP:
+        if await self.requests.interrupted(within=plan.delay):
+            if self.requests.stopping:
                 return None
             self.planner.reset()
-            return self._take_restart()
+            return self.requests.take_restart()
         return failure.message
 
     async def _life(self, reason: str) -> Failure | None:
@@ -203,6 +163,9 @@ class ModuleSupervisor:
                 started = await self._watch()
             except RecoveryFailed as exc:
                 started = Failure(FailureKind.START, f"re-creating its desired state failed: {exc}")
+            except Exception as exc:  # a bug here must not leave the module unsupervised
+                log.exception("supervising %s failed", self.id)
+                started = Failure(FailureKind.START, f"the orchestrator failed: {exc!r}")
         return await self._end(started)
 
     async def _spawn(self) -> module_pb2.HealthCheckResponse | Failure | None:
@@ -225,12 +188,9 @@ class ModuleSupervisor:
                 return Failure(FailureKind.START, str(exc))
             self.view.pid, self.view.started_at = process.pid, time.time()
             await self._set(STARTING, HEALTHY, "")
-            for spawned in self._spawned:
-                if not spawned.done():
-                    spawned.set_result(None)
-            self._spawned.clear()
+            self.requests.spawned()
             ready = asyncio.ensure_future(process.wait_ready())
-            if await self._interrupted(ready):
+            if await self.requests.interrupted(ready):
                 ready.cancel()
                 await asyncio.gather(ready, return_exceptions=True)
                 return None
@@ -267,13 +227,13 @@ class ModuleSupervisor:
         exited = asyncio.ensure_future(instance.process.wait())
         try:
             while True:
-                if await self._interrupted(exited, within=sup.health_period):
+                if await self.requests.interrupted(exited, within=sup.health_period):
                     return None
                 if exited.done():
                     return await self._exited(exited.result())
                 checking = asyncio.ensure_future(
                     health.check(instance.module, sup.health_timeout, instance.metadata))
-                if await self._interrupted(checking, exited) or exited.done():
+                if await self.requests.interrupted(checking, exited) or exited.done():
                     checking.cancel()
                     await asyncio.gather(checking, return_exceptions=True)
                     if exited.done():
@@ -339,9 +299,9 @@ class ModuleSupervisor:
         if instance is not None:
             process = instance.process
             if process.returncode is None and not process.exited and process.started:
-                await self._set(STOPPING, self.view.health, self._reason or
+                await self._set(STOPPING, self.view.health, self.requests.reason or
                                 (ended.message if ended else "stopping"))
-                why = self._reason or (ended.message if ended else "restart")
+                why = self.requests.reason or (ended.message if ended else "restart")
                 code = await process.stop(f"stopped by the orchestrator: {why}")
                 self._say(f"stopped (exit status {code})")
             with contextlib.suppress(Exception):
@@ -352,10 +312,10 @@ class ModuleSupervisor:
             await process.release()
             await instance.close()
         self.view.pid = 0
-        if self._request is Request.STOP:
+        if self.requests.stopping:
             return None
-        if self._request is Request.RESTART:
-            return Failure(FailureKind.OPERATOR, self._take_restart())
+        if self.requests.kind is Request.RESTART:
+            return Failure(FailureKind.OPERATOR, self.requests.take_restart())
         return ended
 
     # -- state ---------------------------------------------------------------------------
