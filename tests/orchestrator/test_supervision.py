@@ -9,7 +9,9 @@ import os
 import signal
 from pathlib import Path
 
+from mediagrid.reference.orchestrator.app import Orchestrator
 from mediagrid.reference.orchestrator.modules import ERROR, READY, STARTING
+from mediagrid.reference.orchestrator.supervision.supervisor import ModuleSupervisor
 from mediagrid.v1 import event_pb2, orchestrator_pb2
 from tests.orchestrator.conftest import (
     client,
@@ -189,5 +191,34 @@ def test_restart_module_restarts_a_ready_module_and_unknown_ids_are_not_found(
                 assert "NOT_FOUND" in str(exc.code()) and "alpha" in exc.details()
             else:
                 raise AssertionError("RestartModule of an unknown id answered OK")
+
+    run(body())
+
+
+def test_h16_the_backoff_starts_over_after_reset_after_of_good_health_checks(
+        tmp_path: Path) -> None:
+    write_module(tmp_path / "mods", "alpha", supervision={
+        "health_period": "100ms", "health_timeout": "1s",
+        "restart_backoff": {"initial": "200ms", "max": "1s", "jitter": 0, "reset_after": "1s"}})
+
+    async def crash(app: Orchestrator, supervisor: ModuleSupervisor) -> None:
+        old = supervisor.view.instance_id
+        os.kill(supervisor.view.pid, signal.SIGKILL)
+        await eventually(lambda: supervisor.view.instance_id not in ("", old), within=20)
+        await ready(app, "alpha")
+
+    async def body() -> None:
+        async with orchestrator(tmp_path / "state.sqlite", tmp_path / "mods") as app:
+            await ready(app)
+            supervisor = app.modules.get("alpha")
+            await crash(app, supervisor)
+            await crash(app, supervisor)  # at once, then 200 ms
+            assert supervisor.delays == [0.0, 0.2]
+            checks = supervisor.view.last_heartbeat
+            await eventually(lambda: supervisor.planner.backoff.healthy_for >= 1.0, within=20)
+            assert supervisor.view.last_heartbeat > checks  # READY, checked, for reset_after
+            await eventually(lambda: supervisor.planner.backoff.attempt == 0, within=5)
+            await crash(app, supervisor)
+            assert supervisor.delays == [0.0, 0.2, 0.0]  # at once again
 
     run(body())
