@@ -25,6 +25,7 @@ from mediagrid.reference.orchestrator.errors import (
     not_found,
 )
 from mediagrid.reference.orchestrator.modules import state_name
+from mediagrid.sdk.flows import merge_quality  # P-9: fields left empty keep their value
 from mediagrid.v1 import common_pb2, orchestrator_pb2, pipeline_pb2
 
 STOPPED = pipeline_pb2.FLOW_STATE_STOPPED
@@ -192,17 +193,6 @@ class FlowBroker:
             raise not_found(f"{field_name}: no flow {flow_id!r} was started through this"
                             " orchestrator")
         return record
-
-
-def merge_quality(into: common_pb2.QualityProfile, new: common_pb2.QualityProfile) -> None:
-    """Fields of `new` left zero or empty keep their value (rule P-9)."""
-    if new.resolution.width:
-        into.resolution.width = new.resolution.width
-    if new.resolution.height:
-        into.resolution.height = new.resolution.height
-    for name in ("bitrate", "framerate", "video_codec", "audio_codec"):
-        if getattr(new, name):
-            setattr(into, name, getattr(new, name))
 
 
 def merge(record: FlowRecord, connections: list[ConnectionRecord],
