@@ -103,9 +103,9 @@ async def measure(folder: Path, rounds: int) -> tuple[list[float], list[float], 
                 os.kill(supervisor.view.pid, signal.SIGKILL)
                 await back.wait()
                 noticed = next(n.at for n in notices if n.kind == "changed" and n.state == ERROR)
-                back = next(n.at for n in notices if n.kind == "changed" and n.state == READY)
+                returned = next(n.at for n in notices if n.kind == "changed" and n.state == READY)
                 detect.append(noticed - killed)
-                recover.append(back - killed)
+                recover.append(returned - killed)
                 listed = await stub.ListEntities(
                     orchestrator_pb2.OrchestratorServiceListEntitiesRequest(module_id="hello"))
                 assert len(listed.entities) == 10, f"{len(listed.entities)} entities came back"
