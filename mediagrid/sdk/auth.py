@@ -1,9 +1,9 @@
-"""The bearer-token check on every mediagrid RPC (rule S-2); health and reflection stay open.
+"""The bearer-token check on every mediagrid RPC (rules S-2, S-8); health and reflection stay
+open.
 
 A refused call is answered by a handler of the same shape as the method it replaces (unary or
-streaming, on either side): gRPC drives a handler by the method's shape, so a unary handler in
-place of a server-streaming method (SubscribeToEvents) would not give the caller a clean
-UNAUTHENTICATED.
+streaming, on either side): gRPC drives a handler by the method's shape, so the refusal of a
+server-streaming method (SubscribeToEvents) is a streaming handler too.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class TokenInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, token: str, protected_prefix: str = PROTECTED_PREFIX) -> None:
         if not token:
             raise ValueError("an empty token protects nothing")
-        self._expected = f"Bearer {token}".encode()
+        self._token = token.encode()
         self._prefix = protected_prefix
 
     async def intercept_service(
@@ -61,11 +61,17 @@ class TokenInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None or not handler_call_details.method.startswith(self._prefix):
             return handler  # unknown methods stay UNIMPLEMENTED; health, reflection open
-        given = ""
-        for key, value in handler_call_details.invocation_metadata or ():
-            if key == "authorization":
-                given = value if isinstance(value, str) else value.decode()
-                break
-        if not hmac.compare_digest(given.encode(), self._expected):
+        if not self.admits(handler_call_details.invocation_metadata):
             return deny_handler(handler)
         return handler
+
+    def admits(self, metadata: Any) -> bool:
+        """Exactly one `authorization` value: the scheme `Bearer` in any letter case, one
+        space, the token exactly (rule S-8)."""
+        given = [v if isinstance(v, str) else v.decode("latin-1")
+                 for k, v in metadata or () if k == "authorization"]
+        if len(given) != 1:
+            return False
+        scheme, space, token = given[0].partition(" ")
+        return (scheme.lower() == "bearer" and bool(space)
+                and hmac.compare_digest(token.encode(), self._token))
