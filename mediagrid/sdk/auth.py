@@ -59,11 +59,11 @@ class TokenInterceptor(grpc.aio.ServerInterceptor):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(handler_call_details)
-        if handler is None or not handler_call_details.method.startswith(self._prefix):
-            return handler  # unknown methods stay UNIMPLEMENTED; health, reflection open
-        if not self.admits(handler_call_details.invocation_metadata):
-            return deny_handler(handler)
-        return handler
+        if not handler_call_details.method.startswith(self._prefix):
+            return handler  # health and reflection stay open
+        if self.admits(handler_call_details.invocation_metadata):
+            return handler
+        return deny_handler(handler)  # also for an unknown mediagrid method: no probing
 
     def admits(self, metadata: Any) -> bool:
         """Exactly one `authorization` value: the scheme `Bearer` in any letter case, one
