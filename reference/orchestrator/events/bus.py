@@ -52,6 +52,8 @@ class EventStats:
     duplicates: int
     gaps: int
     subscribers: int
+    lagged: int
+    """Subscribers cut off with LAGGED (rule E-15)."""
 
 
 class EventBus:
@@ -203,6 +205,7 @@ class EventBus:
             duplicates=self._writer.duplicates,
             gaps=sum(i.gaps for i in self._writer.log.instances.values()),
             subscribers=len(self._subscriptions),
+            lagged=self._fanout.lagged,
         )
 
     async def close(self) -> None:
