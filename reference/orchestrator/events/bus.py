@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -148,6 +149,12 @@ class EventBus:
                 grpc.StatusCode.OUT_OF_RANGE,
                 f"the retained window moved past this subscriber while it caught up (position "
                 f"{exc.position}, oldest retained {exc.pruned_through + 1}); {RESYNC}")
+        except sqlite3.Error as exc:
+            log.error("reading the event log for subscriber %r failed: %s", terms.name, exc)
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE,
+                f"the event log could not be read ({exc}); subscribe again with since_cursor="
+                f"{sub.cursor(sub.sent_position)}")
         finally:
             self._fanout.remove(sub)
             self._subscriptions.discard(sub)

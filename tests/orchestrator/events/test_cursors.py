@@ -9,7 +9,7 @@ import grpc
 import pytest
 
 from mediagrid.reference.orchestrator.events import EventSettings, cursors
-from mediagrid.v1 import event_pb2
+from mediagrid.v1 import event_pb2, orchestrator_pb2
 from tests.orchestrator.events.harness import (
     STALLED,
     Stream,
@@ -152,7 +152,10 @@ def test_e13_the_window_also_ends_by_age_and_positions_are_never_reused(
             now[0] += 30
             await send(channel, [report(s) for s in range(6, 9)])
             seen = await Stream.open(channel, since_cursor="0").until_bookmark()
-            now[0] += 31  # the first five are 61 s old, the others 31 s
+            now[0] += 30  # the first five are exactly 60 s old: still retained
+            await bus.prune()
+            assert bus.stats().retained == 8
+            now[0] += 0.5  # now older than 60 s
             await bus.prune()
             assert bus.stats().retained == 3
             code, _ = await Stream.open(channel, since_cursor=seen[3].cursor).ended()
@@ -162,14 +165,18 @@ def test_e13_the_window_also_ends_by_age_and_positions_are_never_reused(
             now[0] += 60
             await bus.prune()
             assert bus.stats().retained == 0
+            now[0] -= 3600  # the clock goes back an hour: acceptance times never do
+            await send(channel, [report(1, instance="late")])
+            (late,) = await Stream.open(channel, since_cursor=seen[-1].cursor).until_bookmark()
+            assert late.received_at.seconds >= seen[-1].received_at.seconds
         async with bus_server(state, settings, clock=lambda: now[0]) as (bus, address), \
                 grpc.aio.insecure_channel(address) as channel:
-            assert bus.stats().head_cursor == seen[-1].cursor
-            live = Stream.open(channel, since_cursor=seen[-1].cursor)
+            assert bus.stats().head_cursor == late.cursor
+            live = Stream.open(channel, since_cursor=late.cursor)
             assert await live.until_bookmark() == []
             await send(channel, [report(1, instance="new")])
             (fresh,) = await live.envelopes(1)
-            assert fresh.cursor > seen[-1].cursor
+            assert fresh.cursor > late.cursor > seen[-1].cursor
 
     asyncio.run(scenario())
 
@@ -197,5 +204,20 @@ def test_e13_pruning_past_a_subscriber_still_catching_up_ends_it_out_of_range(
             assert "retained window moved past" in ended.value.details()
             assert sequences(got) == list(range(1, len(got) + 1))  # nothing skipped
             assert len(got) < 80
+
+    asyncio.run(scenario())
+
+
+def test_e12_a_catch_up_in_small_pages_with_a_filter_misses_nothing(state: Path) -> None:
+    async def scenario() -> None:
+        settings = EventSettings(catchup_page=7)
+        async with bus_server(state, settings) as (_, address), \
+                grpc.aio.insecure_channel(address) as channel:
+            await send(channel, [report(s, instance="a-1", module="a" if s % 3 else "b")
+                                 for s in range(1, 101)])
+            only_a = orchestrator_pb2.EventFilter(module_ids=["a"])
+            got = await Stream.open(channel, since_cursor="0", filter=only_a,
+                                    max_batch=5).until_bookmark()
+            assert sequences(got) == [s for s in range(1, 101) if s % 3]
 
     asyncio.run(scenario())

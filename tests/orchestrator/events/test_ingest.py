@@ -211,3 +211,34 @@ def test_concurrent_calls_of_many_reporters_are_all_written_once(state: Path) ->
             assert await rep.flush(20)
 
     asyncio.run(scenario())
+
+
+def test_e17_publish_writes_the_orchestrators_own_envelope_before_returning(
+        state: Path) -> None:
+    async def scenario() -> None:
+        async with bus_server(state) as (bus, address), \
+                grpc.aio.insecure_channel(address) as channel:
+            stream = Stream.open(channel)
+            await stream.until_bookmark()
+            first = await bus.publish("camera-1", event_pb2.Event(
+                type=event_pb2.EVENT_TYPE_MODULE_STATE_CHANGED, message="STARTING -> READY",
+                details={"old_state": "STARTING", "new_state": "READY"}))
+            assert rows_in_file(state) == [(bus.orchestrator_instance_id, 1)]
+            second = await bus.publish("camera-1", event_pb2.Event(
+                type=event_pb2.EVENT_TYPE_MODULE_RESTARTED))
+            h = first.report.header
+            assert (h.module_id, h.instance_id, h.sequence) == (
+                "camera-1", bus.orchestrator_instance_id, 1)
+            assert second.report.header.sequence == 2
+            e = first.report.event
+            assert e.source_module_id == "camera-1" and e.id and e.timestamp.seconds
+            assert e.details["new_state"] == "READY"
+            assert list(await stream.envelopes(2)) == [first, second]
+            old_instance = bus.orchestrator_instance_id
+        async with bus_server(state) as (bus, _):
+            assert bus.orchestrator_instance_id != old_instance  # new for each start
+            again = await bus.publish("camera-1", event_pb2.Event(
+                type=event_pb2.EVENT_TYPE_MODULE_RESTARTED))
+            assert again.report.header.sequence == 1 and again.cursor > second.cursor
+
+    asyncio.run(scenario())
