@@ -1,9 +1,10 @@
 """The processes of bench/event_throughput.py: module reporters, subscribers, the baseline.
 
-    python bench/_event_roles.py module ADDRESS MODULE_ID EVENTS
+    python bench/_event_roles.py module ADDRESS MODULE_ID EVENTS RATE
         an SDK EventReporter in its own process; prints `ready`, waits for `go` on stdin,
         then reports EVENTS events as fast as the reporter takes them without dropping any
-        (its queue is kept under 2,000 of its 10,000), and prints its stats as JSON
+        (its queue is kept under 2,000 of its 10,000), or RATE per second when RATE is not 0,
+        and prints its stats as JSON
     python bench/_event_roles.py subscribers ADDRESS COUNT TOTAL MAX_BATCH
         COUNT subscriptions from the live end; prints `ready` once each got its first
         bookmark, then reads until each has TOTAL envelopes; prints per-stream results as JSON
@@ -36,7 +37,8 @@ from mediagrid.v1 import (
 HIGH_WATER = 2_000  # the reporter's queue is kept below this: nothing is ever dropped
 
 
-async def module(address: str, module_id: str, events: int) -> None:
+async def module(address: str, module_id: str, events: int, rate: float) -> None:
+    """Reports `events` events: as fast as the reporter takes them (rate 0), or at `rate`/s."""
     sender = sdk.GrpcReportSender(address, timeout=30)
     rep = sdk.EventReporter(module_id, uuid.uuid4().hex, sender=sender)
     task = asyncio.create_task(rep.run())
@@ -46,6 +48,12 @@ async def module(address: str, module_id: str, events: int) -> None:
     made = 0
     while made < events:
         room = min(HIGH_WATER - rep.queued, events - made)
+        if rate:
+            due = int((time.perf_counter() - started) * rate) + 1
+            room = min(room, due - made)
+            if room <= 0:
+                await asyncio.sleep(max(0.001, (made + 1) / rate - (time.perf_counter() - started)))
+                continue
         if room <= 0:
             await asyncio.sleep(0.001)
             continue
@@ -64,35 +72,46 @@ async def module(address: str, module_id: str, events: int) -> None:
 
 async def one_stream(stub: orchestrator_pb2_grpc.OrchestratorServiceStub, total: int,
                      max_batch: int, ready: asyncio.Event, out: dict) -> None:  # type: ignore[type-arg]
-    call = stub.SubscribeToEvents(orchestrator_pb2.SubscribeToEventsRequest(
-        subscriber="bench", max_batch=max_batch))
-    first = await call.read()
-    assert first.bookmark, first
-    ready.set()
+    """Follows the stream until `total` envelopes came, checking each module's sequences.
+    Cut off for lagging (E-15), it reconnects with its cursor, as a real subscriber does."""
     last: dict[str, int] = {}
-    count = wrong = 0
+    count = wrong = lags = 0
     made_lat: list[float] = []
     accepted_lat: list[float] = []
     first_at = 0.0
+    cursor = ""
     while count < total:
-        message = await call.read()
-        if message is grpc.aio.EOF or message.signal:
-            break
-        if not message.envelopes:
-            continue
-        now = time.time()
-        first_at = first_at or now
-        for e in message.envelopes:
-            h = e.report.header
-            if last.get(h.instance_id, 0) + 1 != h.sequence:
-                wrong += 1  # a loss, a repeat or a reordering
-            last[h.instance_id] = h.sequence
-        count += len(message.envelopes)
-        tail = message.envelopes[-1]
-        made_lat.append(now - tail.report.event.timestamp.ToNanoseconds() / 1e9)
-        accepted_lat.append(now - tail.received_at.ToNanoseconds() / 1e9)
-    call.cancel()
-    out.update(count=count, wrong=wrong, first_at=first_at, last_at=time.time(),
+        call = stub.SubscribeToEvents(orchestrator_pb2.SubscribeToEventsRequest(
+            subscriber="bench", max_batch=max_batch, since_cursor=cursor))
+        try:
+            while count < total:
+                message = await call.read()
+                if message is grpc.aio.EOF:
+                    raise RuntimeError("the stream ended")
+                cursor = message.resume_cursor or cursor
+                if message.signal == orchestrator_pb2.STREAM_SIGNAL_LAGGED:
+                    lags += 1
+                    continue
+                ready.set()
+                if not message.envelopes:
+                    continue
+                now = time.time()
+                first_at = first_at or now
+                for e in message.envelopes:
+                    h = e.report.header
+                    if last.get(h.instance_id, 0) + 1 != h.sequence:
+                        wrong += 1  # a loss, a repeat or a reordering
+                    last[h.instance_id] = h.sequence
+                count += len(message.envelopes)
+                tail = message.envelopes[-1]
+                made_lat.append(now - tail.report.event.timestamp.ToNanoseconds() / 1e9)
+                accepted_lat.append(now - tail.received_at.ToNanoseconds() / 1e9)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() is not grpc.StatusCode.RESOURCE_EXHAUSTED:
+                raise
+        finally:
+            call.cancel()
+    out.update(count=count, wrong=wrong, lags=lags, first_at=first_at, last_at=time.time(),
                instances=len(last), made_latency=made_lat, accepted_latency=accepted_lat)
 
 
@@ -168,7 +187,7 @@ async def baseline(port: int) -> None:
 def main(argv: list[str]) -> None:
     role, *args = argv
     if role == "module":
-        asyncio.run(module(args[0], args[1], int(args[2])))
+        asyncio.run(module(args[0], args[1], int(args[2]), float(args[3])))
     elif role == "subscribers":
         asyncio.run(subscribers(args[0], int(args[1]), int(args[2]), int(args[3])))
     elif role == "baseline":
