@@ -29,9 +29,14 @@ def bus(tmp_path: Path) -> Iterator[BusProcess]:
 
 
 def send(address: str, reports: list[event_pb2.ModuleReport]) -> None:
+    """Sends the reports, one batch per instance (rule E-24)."""
+    by_instance: dict[str, list[event_pb2.ModuleReport]] = {}
+    for r in reports:
+        by_instance.setdefault(r.header.instance_id, []).append(r)
     with grpc.insecure_channel(address) as channel:
-        event_pb2_grpc.EventServiceStub(channel).ReportBatch(
-            event_pb2.ReportBatchRequest(reports=reports), timeout=10)
+        for batch in by_instance.values():
+            event_pb2_grpc.EventServiceStub(channel).ReportBatch(
+                event_pb2.ReportBatchRequest(reports=batch), timeout=10)
 
 
 def events(*args: str) -> subprocess.CompletedProcess[str]:

@@ -213,11 +213,12 @@ def test_e12_a_catch_up_in_small_pages_with_a_filter_misses_nothing(state: Path)
         settings = EventSettings(catchup_page=7)
         async with bus_server(state, settings) as (_, address), \
                 grpc.aio.insecure_channel(address) as channel:
-            await send(channel, [report(s, instance="a-1", module="a" if s % 3 else "b")
-                                 for s in range(1, 101)])
+            for n in range(1, 101):  # every third envelope is module b's
+                module = "a" if n % 3 else "b"
+                await send(channel, [report(n, instance=module, module=module)])
             only_a = orchestrator_pb2.EventFilter(module_ids=["a"])
             got = await Stream.open(channel, since_cursor="0", filter=only_a,
                                     max_batch=5).until_bookmark()
-            assert sequences(got) == [s for s in range(1, 101) if s % 3]
+            assert sequences(got) == [n for n in range(1, 101) if n % 3]
 
     asyncio.run(scenario())

@@ -126,7 +126,7 @@ def test_e4_a_lost_acknowledgement_is_retried_by_the_sdk_and_dropped_as_a_duplic
     asyncio.run(scenario())
 
 
-def test_gaps_are_counted_and_kept_in_the_state_file_never_fatal(state: Path) -> None:
+def test_e24_gaps_are_accepted_counted_and_kept_in_the_state_file(state: Path) -> None:
     async def scenario() -> None:
         async with bus_server(state) as (bus, address), \
                 grpc.aio.insecure_channel(address) as channel:
@@ -144,7 +144,7 @@ def test_gaps_are_counted_and_kept_in_the_state_file_never_fatal(state: Path) ->
     asyncio.run(scenario())
 
 
-def test_a_call_breaking_the_report_rules_is_refused_whole_and_writes_nothing(
+def test_e24_a_call_never_acceptable_is_invalid_argument_and_writes_nothing(
         state: Path) -> None:
     async def scenario() -> None:
         async with bus_server(state) as (bus, address), \
@@ -154,12 +154,15 @@ def test_a_call_breaking_the_report_rules_is_refused_whole_and_writes_nothing(
             no_instance.header.instance_id = ""
             empty = event_pb2.ModuleReport()
             empty.header.module_id, empty.header.instance_id, empty.header.sequence = "m", "i", 1
-            cases = {
+            cases = {  # rule E-24
                 "instance_id": [report(2), no_instance],
                 "sequence must be 1 or more": [report(0)],
                 "no event, status or metrics": [empty],
-                "ascending sequence order": [report(3), report(2)],
+                "ascending and contiguous": [report(3), report(2)],
+                "follows 2;": [report(2), report(4)],  # a gap inside a batch
+                "one module instance": [report(2), report(3, instance="inst-2")],
                 "at most 500": [report(s) for s in range(2, 503)],
+                "at least one report": [],
             }
             for words, reports in cases.items():
                 error = await rpc_error(send(channel, reports))
@@ -175,7 +178,7 @@ def test_a_call_breaking_the_report_rules_is_refused_whole_and_writes_nothing(
     asyncio.run(scenario())
 
 
-def test_calls_after_close_are_unavailable_so_the_module_retries(state: Path) -> None:
+def test_e24_calls_after_close_are_unavailable_so_the_module_retries(state: Path) -> None:
     async def scenario() -> None:
         async with bus_server(state) as (bus, address), \
                 grpc.aio.insecure_channel(address) as channel:

@@ -70,7 +70,8 @@ def test_e18_filters_select_the_same_envelopes_live_and_from_the_log(state: Path
             live = {name: Stream.open(channel, filter=f) for name, (f, _) in FILTER_CASES.items()}
             for stream in live.values():
                 await stream.until_bookmark()
-            await send(channel, mixed_reports())
+            for r in mixed_reports():  # one batch per instance (rule E-24)
+                await send(channel, [r])
             for name, (f, expected) in FILTER_CASES.items():
                 assert described(await live[name].envelopes(len(expected))) == expected, name
                 logged = await Stream.open(channel, filter=f, since_cursor="0").until_bookmark()
