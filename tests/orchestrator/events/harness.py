@@ -43,6 +43,15 @@ async def bus_server(path: Path, settings: EventSettings | None = None, *,
         yield bus, bound
 
 
+@contextlib.asynccontextmanager
+async def connected(path: Path, settings: EventSettings | None = None, **kw: Any
+                    ) -> AsyncIterator[tuple[EventBus, grpc.aio.Channel]]:
+    """bus_server() and a client channel to it."""
+    async with bus_server(path, settings, **kw) as (bus, address), \
+            grpc.aio.insecure_channel(address) as channel:
+        yield bus, channel
+
+
 @dataclass
 class Stream:
     """One SubscribeToEvents call, read message by message."""
@@ -57,6 +66,13 @@ class Stream:
         if filt is not None:
             req.filter.CopyFrom(filt)
         return cls(orchestrator_pb2_grpc.OrchestratorServiceStub(channel).SubscribeToEvents(req))
+
+    @classmethod
+    async def live(cls, channel: grpc.aio.Channel, **request: Any) -> Stream:
+        """A stream that has reached the live end (its first bookmark was read)."""
+        stream = cls.open(channel, **request)
+        assert await stream.until_bookmark() == []
+        return stream
 
     async def next(self, within: float = 15.0) -> Response:
         async with asyncio.timeout(within):

@@ -14,6 +14,7 @@ from tests.orchestrator.events.harness import (
     STALLED,
     Stream,
     bus_server,
+    connected,
     report,
     send,
     sequences,
@@ -37,10 +38,8 @@ def test_cursor_encoding_is_fixed_length_and_orders_as_positions() -> None:
 def test_e11_envelopes_come_in_cursor_order_with_unique_fixed_length_cursors(
         state: Path) -> None:
     async def scenario() -> None:
-        async with bus_server(state) as (bus, address), \
-                grpc.aio.insecure_channel(address) as channel:
-            stream = Stream.open(channel)
-            await stream.until_bookmark()
+        async with connected(state) as (bus, channel):
+            stream = await Stream.live(channel)
             await send(channel, [report(s) for s in range(1, 41)])
             await send(channel, [report(s, instance="other") for s in range(1, 41)])
             await bus.publish("mod", event_pb2.Event(type=event_pb2.EVENT_TYPE_MODULE_RESTARTED))
@@ -58,10 +57,8 @@ def test_e11_envelopes_come_in_cursor_order_with_unique_fixed_length_cursors(
 def test_e12_reconnecting_with_the_last_cursor_misses_nothing_and_repeats_nothing(
         state: Path) -> None:
     async def scenario() -> None:
-        async with bus_server(state) as (_, address), \
-                grpc.aio.insecure_channel(address) as channel:
-            stream = Stream.open(channel, since_cursor="0")
-            await stream.until_bookmark()
+        async with connected(state) as (_, channel):
+            stream = await Stream.live(channel, since_cursor="0")
             await send(channel, [report(s) for s in range(1, 51)])
             first = await stream.envelopes(20)  # and maybe more are on their way: drop them
             stream.call.cancel()
@@ -76,13 +73,11 @@ def test_e12_reconnecting_with_the_last_cursor_misses_nothing_and_repeats_nothin
 def test_e12_a_cursor_stays_valid_across_a_restart_of_the_bus_on_the_same_file(
         state: Path) -> None:
     async def scenario() -> None:
-        async with bus_server(state) as (_, address), \
-                grpc.aio.insecure_channel(address) as channel:
+        async with connected(state) as (_, channel):
             await send(channel, [report(s) for s in range(1, 31)])
             stream = Stream.open(channel, since_cursor="0", max_batch=10)
             first = await stream.envelopes(10)
-        async with bus_server(state) as (_, address), \
-                grpc.aio.insecure_channel(address) as channel:
+        async with connected(state) as (_, channel):
             await send(channel, [report(s) for s in range(31, 41)])
             again = Stream.open(channel, since_cursor=first[-1].cursor)
             rest = await again.until_bookmark()
@@ -97,8 +92,7 @@ def test_e12_zero_starts_at_the_oldest_retained_and_empty_at_the_live_end(
         state: Path) -> None:
     async def scenario() -> None:
         settings = EventSettings(retain_envelopes=10)
-        async with bus_server(state, settings) as (bus, address), \
-                grpc.aio.insecure_channel(address) as channel:
+        async with connected(state, settings) as (bus, channel):
             await send(channel, [report(s) for s in range(1, 31)])
             await bus.prune()
             oldest = Stream.open(channel, since_cursor="0")
@@ -119,10 +113,8 @@ def test_e13_a_cursor_older_than_the_window_or_not_ours_is_out_of_range(
                 grpc.aio.insecure_channel(other_address) as other:
             await send(other, [report(s) for s in range(1, 31)])
             foreign = (await Stream.open(other, since_cursor="0").until_bookmark())[24].cursor
-        async with bus_server(state, settings) as (bus, address), \
-                grpc.aio.insecure_channel(address) as channel:
-            live = Stream.open(channel)
-            await live.until_bookmark()
+        async with connected(state, settings) as (bus, channel):
+            live = await Stream.live(channel)
             await send(channel, [report(s) for s in range(1, 31)])
             everything = await live.envelopes(30)
             await bus.prune()  # the window is now envelopes 21..30
@@ -146,8 +138,7 @@ def test_e13_the_window_also_ends_by_age_and_positions_are_never_reused(
     async def scenario() -> None:
         now = [1_000_000.0]
         settings = EventSettings(retain_seconds=60)
-        async with bus_server(state, settings, clock=lambda: now[0]) as (bus, address), \
-                grpc.aio.insecure_channel(address) as channel:
+        async with connected(state, settings, clock=lambda: now[0]) as (bus, channel):
             await send(channel, [report(s) for s in range(1, 6)])
             now[0] += 30
             await send(channel, [report(s) for s in range(6, 9)])
@@ -169,8 +160,7 @@ def test_e13_the_window_also_ends_by_age_and_positions_are_never_reused(
             await send(channel, [report(1, instance="late")])
             (late,) = await Stream.open(channel, since_cursor=seen[-1].cursor).until_bookmark()
             assert late.received_at.seconds >= seen[-1].received_at.seconds
-        async with bus_server(state, settings, clock=lambda: now[0]) as (bus, address), \
-                grpc.aio.insecure_channel(address) as channel:
+        async with connected(state, settings, clock=lambda: now[0]) as (bus, channel):
             assert bus.stats().head_cursor == late.cursor
             live = Stream.open(channel, since_cursor=late.cursor)
             assert await live.until_bookmark() == []
@@ -211,8 +201,7 @@ def test_e13_pruning_past_a_subscriber_still_catching_up_ends_it_out_of_range(
 def test_e12_a_catch_up_in_small_pages_with_a_filter_misses_nothing(state: Path) -> None:
     async def scenario() -> None:
         settings = EventSettings(catchup_page=7)
-        async with bus_server(state, settings) as (_, address), \
-                grpc.aio.insecure_channel(address) as channel:
+        async with connected(state, settings) as (_, channel):
             for n in range(1, 101):  # every third envelope is module b's
                 module = "a" if n % 3 else "b"
                 await send(channel, [report(n, instance=module, module=module)])

@@ -17,6 +17,7 @@ from mediagrid.v1 import event_pb2, orchestrator_pb2
 from tests.orchestrator.events.harness import (
     Stream,
     bus_server,
+    connected,
     event_stub,
     report,
     reporter,
@@ -36,8 +37,7 @@ def rows_in_file(state: Path) -> list[tuple[str, int]]:
 
 def test_e4_repeats_are_acknowledged_as_duplicates_and_delivered_once(state: Path) -> None:
     async def scenario() -> None:
-        async with bus_server(state) as (bus, address), \
-                grpc.aio.insecure_channel(address) as channel:
+        async with connected(state) as (bus, channel):
             stream = Stream.open(channel, since_cursor="",
                                  filter=orchestrator_pb2.EventFilter(include_status=True))
             await stream.until_bookmark()
@@ -69,11 +69,9 @@ def test_e4_repeats_are_acknowledged_as_duplicates_and_delivered_once(state: Pat
 def test_e4_repeats_are_recognised_after_the_bus_restarts_on_the_same_file(
         state: Path) -> None:
     async def scenario() -> None:
-        async with bus_server(state) as (_, address), \
-                grpc.aio.insecure_channel(address) as channel:
+        async with connected(state) as (_, channel):
             assert (await send(channel, [report(s) for s in range(1, 6)])).accepted == 5
-        async with bus_server(state) as (bus, address), \
-                grpc.aio.insecure_channel(address) as channel:
+        async with connected(state) as (bus, channel):
             again = await send(channel, [report(s) for s in range(1, 8)])
             assert (again.accepted, again.duplicates) == (2, 5)
             stream = Stream.open(channel, since_cursor="0")
@@ -85,8 +83,7 @@ def test_e4_repeats_are_recognised_after_the_bus_restarts_on_the_same_file(
 
 def test_e4_an_acknowledged_report_is_already_in_the_file(state: Path) -> None:
     async def scenario() -> None:
-        async with bus_server(state) as (_, address), \
-                grpc.aio.insecure_channel(address) as channel:
+        async with connected(state) as (_, channel):
             for seq in range(1, 4):
                 await send(channel, [report(seq)])
                 # read by another connection the moment the call returns: committed
@@ -128,15 +125,13 @@ def test_e4_a_lost_acknowledgement_is_retried_by_the_sdk_and_dropped_as_a_duplic
 
 def test_e24_gaps_are_accepted_counted_and_kept_in_the_state_file(state: Path) -> None:
     async def scenario() -> None:
-        async with bus_server(state) as (bus, address), \
-                grpc.aio.insecure_channel(address) as channel:
+        async with connected(state) as (bus, channel):
             await send(channel, [report(1)])
             await send(channel, [report(5), report(6)])  # 2, 3, 4 dropped by the module (E-5)
             await send(channel, [report(9, instance="inst-2")])  # first seen at 9: 8 missing
             assert bus.stats().gaps == 3 + 8
             assert (await send(channel, [report(4)])).duplicates == 1  # below the mark
-        async with bus_server(state) as (bus, address), \
-                grpc.aio.insecure_channel(address) as channel:
+        async with connected(state) as (bus, channel):
             assert bus.stats().gaps == 11
             stream = Stream.open(channel, since_cursor="0")
             assert sequences(await stream.until_bookmark()) == [1, 5, 6, 9]
@@ -147,8 +142,7 @@ def test_e24_gaps_are_accepted_counted_and_kept_in_the_state_file(state: Path) -
 def test_e24_a_call_never_acceptable_is_invalid_argument_and_writes_nothing(
         state: Path) -> None:
     async def scenario() -> None:
-        async with bus_server(state) as (bus, address), \
-                grpc.aio.insecure_channel(address) as channel:
+        async with connected(state) as (bus, channel):
             await send(channel, [report(1)])
             no_instance = report(2)
             no_instance.header.instance_id = ""
@@ -180,8 +174,7 @@ def test_e24_a_call_never_acceptable_is_invalid_argument_and_writes_nothing(
 
 def test_e24_calls_after_close_are_unavailable_so_the_module_retries(state: Path) -> None:
     async def scenario() -> None:
-        async with bus_server(state) as (bus, address), \
-                grpc.aio.insecure_channel(address) as channel:
+        async with connected(state) as (bus, channel):
             await bus.close()
             error = await rpc_error(send(channel, [report(1)]))
             assert error.code() is grpc.StatusCode.UNAVAILABLE
@@ -219,10 +212,8 @@ def test_concurrent_calls_of_many_reporters_are_all_written_once(state: Path) ->
 def test_e17_publish_writes_the_orchestrators_own_envelope_before_returning(
         state: Path) -> None:
     async def scenario() -> None:
-        async with bus_server(state) as (bus, address), \
-                grpc.aio.insecure_channel(address) as channel:
-            stream = Stream.open(channel)
-            await stream.until_bookmark()
+        async with connected(state) as (bus, channel):
+            stream = await Stream.live(channel)
             first = await bus.publish("camera-1", event_pb2.Event(
                 type=event_pb2.EVENT_TYPE_MODULE_STATE_CHANGED, message="STARTING -> READY",
                 details={"old_state": "STARTING", "new_state": "READY"}))

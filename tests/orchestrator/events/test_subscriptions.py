@@ -14,6 +14,7 @@ from tests.orchestrator.events.harness import (
     STALLED,
     Stream,
     bus_server,
+    connected,
     reporter,
     send,
     sequences,
@@ -65,8 +66,7 @@ FILTER_CASES = {
 
 def test_e18_filters_select_the_same_envelopes_live_and_from_the_log(state: Path) -> None:
     async def scenario() -> None:
-        async with bus_server(state) as (_, address), \
-                grpc.aio.insecure_channel(address) as channel:
+        async with connected(state) as (_, channel):
             live = {name: Stream.open(channel, filter=f) for name, (f, _) in FILTER_CASES.items()}
             for stream in live.values():
                 await stream.until_bookmark()
@@ -102,8 +102,7 @@ def test_e18_a_subscriber_only_lags_on_envelopes_it_asked_for(state: Path) -> No
 
 def test_invalid_subscription_requests_are_invalid_argument(state: Path) -> None:
     async def scenario() -> None:
-        async with bus_server(state) as (_, address), \
-                grpc.aio.insecure_channel(address) as channel:
+        async with connected(state) as (_, channel):
             cases = {
                 "max_batch must be 1 to 500": {"max_batch": 501},
                 "max_batch": {"max_batch": -1},
@@ -122,10 +121,8 @@ def test_invalid_subscription_requests_are_invalid_argument(state: Path) -> None
 def test_e16_an_envelope_goes_out_at_once_and_batches_hold_at_most_max_batch(
         state: Path) -> None:
     async def scenario() -> None:
-        async with bus_server(state) as (_, address), \
-                grpc.aio.insecure_channel(address) as channel:
-            live = Stream.open(channel, max_batch=100)
-            await live.until_bookmark()
+        async with connected(state) as (_, channel):
+            live = await Stream.live(channel, max_batch=100)
             await send(channel, [make_report(1)])
             message = await live.next()  # sent alone: the stream never waits to fill a batch
             assert sequences(message.envelopes) == [1]
@@ -147,8 +144,7 @@ def test_e14_an_idle_stream_gets_a_bookmark_after_exactly_the_interval(state: Pa
     async def scenario() -> None:
         timer = ManualTimer()
         settings = EventSettings(bookmark_interval=4.0)
-        async with bus_server(state, settings, timer=timer) as (_, address), \
-                grpc.aio.insecure_channel(address) as channel:
+        async with connected(state, settings, timer=timer) as (_, channel):
             stream = Stream.open(channel, filter=Filter(module_ids=["a"]))
             first = await stream.next()  # at the live end at once: a bookmark with its cursor
             assert first.bookmark and first.resume_cursor
@@ -216,8 +212,7 @@ def test_e15_a_stalled_subscriber_is_signalled_and_cut_off_while_another_gets_ev
 def test_s7_one_subscriber_more_than_the_limit_is_resource_exhausted(state: Path) -> None:
     async def scenario() -> None:
         settings = EventSettings(max_subscribers=2)
-        async with bus_server(state, settings) as (bus, address), \
-                grpc.aio.insecure_channel(address) as channel:
+        async with connected(state, settings) as (bus, channel):
             first, second = Stream.open(channel), Stream.open(channel)
             await first.until_bookmark()
             await second.until_bookmark()
@@ -233,10 +228,8 @@ def test_s7_one_subscriber_more_than_the_limit_is_resource_exhausted(state: Path
 def test_close_sends_shutting_down_with_a_cursor_that_resumes_after_a_restart(
         state: Path) -> None:
     async def scenario() -> None:
-        async with bus_server(state) as (bus, address), \
-                grpc.aio.insecure_channel(address) as channel:
-            stream = Stream.open(channel)
-            await stream.until_bookmark()
+        async with connected(state) as (bus, channel):
+            stream = await Stream.live(channel)
             await send(channel, [make_report(s) for s in range(1, 21)])
             got = await stream.envelopes(20)
             await send(channel, [make_report(s) for s in range(21, 31)])
@@ -247,8 +240,7 @@ def test_close_sends_shutting_down_with_a_cursor_that_resumes_after_a_restart(
             assert signal.signal == orchestrator_pb2.STREAM_SIGNAL_SHUTTING_DOWN
             got += [e for m in stream.messages[:-1] for e in m.envelopes][len(got):]
             assert signal.resume_cursor == got[-1].cursor
-        async with bus_server(state) as (_, address), \
-                grpc.aio.insecure_channel(address) as channel:
+        async with connected(state) as (_, channel):
             rest = await Stream.open(channel, since_cursor=signal.resume_cursor).until_bookmark()
             assert sequences(got + rest) == list(range(1, 31))
 
