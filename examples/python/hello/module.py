@@ -34,8 +34,8 @@ class NullSink(sdk.Entity):
     async def start(self, link: sdk.Link) -> None:
         if link.role is sdk.Role.LOCAL:
             inputs = link.source.ffmpeg_input()
-        else:  # TARGET: receive what the source's module sends to our endpoint
-            inputs = ["-analyzeduration", "500000", "-i", link.endpoint.url]
+        else:  # TARGET: listen (on our bind host only) where the source's module sends
+            inputs = ["-analyzeduration", "500000", "-i", link.endpoint.listen_url]
         link.spawn(run_ffmpeg(link, [*inputs, "-f", "null", "-"]))
 
 
