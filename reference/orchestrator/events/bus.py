@@ -52,6 +52,9 @@ class EventStats:
     accepted: int
     duplicates: int
     gaps: int
+    """Sequence numbers never received, over the module instances remembered."""
+    undeclared_gaps: int
+    """Those of them no WARNING of rule E-22 declared: loss the module did not own up to."""
     subscribers: int
     lagged: int
     """Subscribers cut off with LAGGED (rule E-15)."""
@@ -211,6 +214,7 @@ class EventBus:
             accepted=self._writer.accepted,
             duplicates=self._writer.duplicates,
             gaps=sum(i.gaps for i in self._writer.log.instances.values()),
+            undeclared_gaps=sum(i.undeclared for i in self._writer.log.instances.values()),
             subscribers=len(self._subscriptions),
             lagged=self._fanout.lagged,
         )

@@ -133,6 +133,7 @@ def report(seq: int, instance: str = "inst-1", module: str = "mod", message: str
     r.event.type = event.pop("type", event_pb2.EVENT_TYPE_INFO)
     r.event.severity = event.pop("severity", event_pb2.EVENT_SEVERITY_INFO)
     r.event.message = message or f"report {seq}"
+    r.event.details.update(event.pop("details", {}))
     for name, value in event.items():
         setattr(r.event, name, value)
     return r

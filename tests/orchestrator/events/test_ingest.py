@@ -129,12 +129,16 @@ def test_e24_gaps_are_accepted_counted_and_kept_in_the_state_file(state: Path) -
             await send(channel, [report(1)])
             await send(channel, [report(5), report(6)])  # 2, 3, 4 dropped by the module (E-5)
             await send(channel, [report(9, instance="inst-2")])  # first seen at 9: 8 missing
-            assert bus.stats().gaps == 3 + 8
+            assert (bus.stats().gaps, bus.stats().undeclared_gaps) == (3 + 8, 3 + 8)
+            declaration = report(7, type=event_pb2.EVENT_TYPE_WARNING, details={
+                "dropped_reports": "3", "first_dropped": "2", "last_dropped": "4"})
+            await send(channel, [declaration])  # rule E-22: inst-1 owns up to its three
+            assert (bus.stats().gaps, bus.stats().undeclared_gaps) == (11, 8)
             assert (await send(channel, [report(4)])).duplicates == 1  # below the mark
         async with connected(state) as (bus, channel):
-            assert bus.stats().gaps == 11
+            assert (bus.stats().gaps, bus.stats().undeclared_gaps) == (11, 8)
             stream = Stream.open(channel, since_cursor="0")
-            assert sequences(await stream.until_bookmark()) == [1, 5, 6, 9]
+            assert sequences(await stream.until_bookmark()) == [1, 5, 6, 9, 7]
 
     asyncio.run(scenario())
 

@@ -71,3 +71,27 @@ def test_e24_a_report_that_cannot_be_written_is_unavailable_and_written_on_retry
             assert bus.stats().accepted == 3
 
     asyncio.run(scenario())
+
+
+def test_a_state_file_of_the_first_log_schema_is_upgraded_keeping_its_marks(
+        state: Path) -> None:
+    """Schema 1 (before the E-22 declared count) as the first bus wrote it."""
+    with sqlite3.connect(state) as conn:
+        conn.executescript("""
+            CREATE TABLE event_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            INSERT INTO event_meta VALUES ('tag', 'abcdef01'), ('pruned_through', '0'),
+                                          ('schema', '1');
+            CREATE TABLE event_instances (instance_id TEXT PRIMARY KEY,
+                module_id TEXT NOT NULL, high_water INTEGER NOT NULL, gaps INTEGER NOT NULL,
+                last_seen_ns INTEGER NOT NULL);
+            INSERT INTO event_instances VALUES ('inst-1', 'mod', 2, 1, 9000000000000000000);
+        """)
+
+    async def scenario() -> None:
+        async with connected(state) as (bus, channel):
+            assert bus.stats().gaps == 1
+            reply = await send(channel, [report(2), report(3)])
+            assert (reply.accepted, reply.duplicates) == (1, 1)  # the mark of schema 1 holds
+            assert bus.stats().head_cursor.endswith("abcdef01")
+
+    asyncio.run(scenario())
