@@ -69,10 +69,20 @@ class Output:
             self.note(f"{self.shown} shown; to go on from here: mediagrid events --follow{again}")
 
 
+# Dial again soon after the orchestrator comes back: gRPC's own reconnect backoff would
+# otherwise grow to minutes while it is down, and every retry in between fails at once.
+RECONNECT_OPTIONS = (
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+)
+
+
 def channel(address: str, tls_ca: Path | None) -> grpc.aio.Channel:
     if tls_ca is None:
-        return grpc.aio.insecure_channel(address)
-    return grpc.aio.secure_channel(address, grpc.ssl_channel_credentials(tls_ca.read_bytes()))
+        return grpc.aio.insecure_channel(address, options=RECONNECT_OPTIONS)
+    return grpc.aio.secure_channel(address, grpc.ssl_channel_credentials(tls_ca.read_bytes()),
+                                   options=RECONNECT_OPTIONS)
 
 
 def metadata() -> tuple[tuple[str, str], ...]:
