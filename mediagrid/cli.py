@@ -26,6 +26,7 @@ COMMANDS: tuple[str, ...] = (
     "mediagrid.manifest.command",
     "mediagrid.simulator.camera.command",
     "mediagrid.reference.orchestrator.command",
+    "mediagrid.reference.orchestrator.events.command",
 )
 
 DESCRIPTION = """\

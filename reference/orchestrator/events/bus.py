@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -51,7 +52,12 @@ class EventStats:
     accepted: int
     duplicates: int
     gaps: int
+    """Sequence numbers never received, over the module instances remembered."""
+    undeclared_gaps: int
+    """Those of them no WARNING of rule E-22 declared: loss the module did not own up to."""
     subscribers: int
+    lagged: int
+    """Subscribers cut off with LAGGED (rule E-15)."""
 
 
 class EventBus:
@@ -146,6 +152,12 @@ class EventBus:
                 grpc.StatusCode.OUT_OF_RANGE,
                 f"the retained window moved past this subscriber while it caught up (position "
                 f"{exc.position}, oldest retained {exc.pruned_through + 1}); {RESYNC}")
+        except sqlite3.Error as exc:
+            log.error("reading the event log for subscriber %r failed: %s", terms.name, exc)
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE,
+                f"the event log could not be read ({exc}); subscribe again with since_cursor="
+                f"{sub.cursor(sub.sent_position)}")
         finally:
             self._fanout.remove(sub)
             self._subscriptions.discard(sub)
@@ -202,7 +214,9 @@ class EventBus:
             accepted=self._writer.accepted,
             duplicates=self._writer.duplicates,
             gaps=sum(i.gaps for i in self._writer.log.instances.values()),
+            undeclared_gaps=sum(i.undeclared for i in self._writer.log.instances.values()),
             subscribers=len(self._subscriptions),
+            lagged=self._fanout.lagged,
         )
 
     async def close(self) -> None:

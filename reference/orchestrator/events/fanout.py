@@ -20,6 +20,8 @@ log = logging.getLogger("mediagrid.orchestrator.events")
 class Fanout:
     def __init__(self) -> None:
         self._live: dict[Subscription, None] = {}  # insertion-ordered set
+        self.lagged = 0
+        """Subscribers cut off for lagging so far."""
 
     def __len__(self) -> int:
         return len(self._live)
@@ -40,6 +42,7 @@ class Fanout:
             if not sub.offer(mine, last):
                 self._live.pop(sub, None)
                 if sub.lagged:
+                    self.lagged += 1
                     log.warning(
                         "subscriber %r (%s) fell more than %d envelopes behind: sent LAGGED, "
                         "its stream ends with RESOURCE_EXHAUSTED (rule E-15)",

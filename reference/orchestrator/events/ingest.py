@@ -1,10 +1,11 @@
-"""EventService: the reports modules send, checked, then written to the log (rules E-4, E-10).
+"""EventService: the reports modules send, checked, then written to the log (E-4, E-24).
 
 A call is answered only after its reports are committed to the log (or found to be repeats),
-so an acknowledgement survives an orchestrator kill. A call that breaks the report rules is
-refused whole with INVALID_ARGUMENT naming the report and the rule; nothing of it is written.
-While the bus is closing, or when the log cannot be written, the call is UNAVAILABLE and the
-module's reporter retries it with the same sequence numbers (rule E-3).
+so an acknowledgement survives an orchestrator kill. A call the orchestrator will never accept
+is refused whole with INVALID_ARGUMENT naming the report and the rule, and nothing of it is
+written; the module drops it and declares the drop (E-23, E-22). While the bus is closing, or
+when the log cannot be written, the call is UNAVAILABLE and the module's reporter retries it
+with the same sequence numbers (E-3). A gap before a call's first sequence is accepted.
 """
 
 from __future__ import annotations
@@ -25,28 +26,32 @@ Append = Callable[[list[event_pb2.ModuleReport]], Awaitable[AppendOutcome]]
 
 
 def check_reports(reports: list[event_pb2.ModuleReport]) -> str | None:
-    """What is wrong with a call's reports (naming the report and the fix), or None."""
+    """What makes a call's reports never acceptable (rule E-24), naming the report and the
+    fix; None when they can be taken. A gap BEFORE the call is fine (E-22), one inside is not."""
+    if not reports:
+        return "a ReportBatch needs at least one report"
     if len(reports) > MAX_BATCH:
-        return (f"a ReportBatch holds at most {MAX_BATCH} reports (rule E-10), this one "
+        return (f"a ReportBatch holds at most {MAX_BATCH} reports (rules E-10, E-24), this one "
                 f"{len(reports)}: send them in several batches")
-    last: dict[str, int] = {}
+    first = reports[0].header
     for i, report in enumerate(reports):
         h = report.header
         where = f"report {i}" if len(reports) > 1 else "the report"
         if not h.module_id or not h.instance_id:
-            return (f"{where}: header.module_id and header.instance_id must be set (rule E-1)"
-                    ": MEDIAGRID_MODULE_ID and the ModuleStatus.instance_id")
+            return (f"{where}: header.module_id and header.instance_id must be set (rules E-1, "
+                    "E-24): MEDIAGRID_MODULE_ID and the ModuleStatus.instance_id")
         if len(h.module_id) > MAX_ID_LENGTH or len(h.instance_id) > MAX_ID_LENGTH:
             return f"{where}: module_id and instance_id are at most {MAX_ID_LENGTH} characters"
         if h.sequence < 1:
             return f"{where}: header.sequence must be 1 or more (rule E-2), got {h.sequence}"
         if report.WhichOneof("report") is None:
             return f"{where}: carries no event, status or metrics"
-        previous = last.get(h.instance_id, 0)
-        if h.sequence <= previous:
-            return (f"{where}: sequence {h.sequence} follows {previous} of the same instance;"
-                    " a batch lists reports in ascending sequence order (rules E-3, E-10)")
-        last[h.instance_id] = h.sequence
+        if (h.instance_id, h.module_id) != (first.instance_id, first.module_id):
+            return (f"{where}: a batch holds the reports of one module instance (rule E-24), "
+                    f"this one {first.instance_id!r} and {h.instance_id!r}: one batch each")
+        if i and h.sequence != reports[i - 1].header.sequence + 1:
+            return (f"{where}: sequence {h.sequence} follows {reports[i - 1].header.sequence};"
+                    " a batch's sequences are ascending and contiguous (rules E-10, E-24)")
     return None
 
 

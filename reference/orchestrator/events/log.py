@@ -28,7 +28,7 @@ from mediagrid.v1 import event_pb2
 
 log = logging.getLogger("mediagrid.orchestrator.events")
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS event_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS event_log (
@@ -39,12 +39,13 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS event_log_received ON event_log (received_ns)",
     """CREATE TABLE IF NOT EXISTS event_instances (
         instance_id TEXT PRIMARY KEY, module_id TEXT NOT NULL, high_water INTEGER NOT NULL,
-        gaps INTEGER NOT NULL, last_seen_ns INTEGER NOT NULL)""",
+        gaps INTEGER NOT NULL, declared INTEGER NOT NULL, last_seen_ns INTEGER NOT NULL)""",
 )
 INSERT = "INSERT INTO event_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-UPSERT_INSTANCE = """INSERT INTO event_instances VALUES (?, ?, ?, ?, ?)
+UPSERT_INSTANCE = """INSERT INTO event_instances VALUES (?, ?, ?, ?, ?, ?)
     ON CONFLICT (instance_id) DO UPDATE SET high_water = excluded.high_water,
-    gaps = gaps + excluded.gaps, last_seen_ns = excluded.last_seen_ns"""
+    gaps = gaps + excluded.gaps, declared = declared + excluded.declared,
+    last_seen_ns = excluded.last_seen_ns"""
 COLUMNS = "position, received_ns, module_id, kind, event_type, severity, entity_id, flow_id, report"
 
 
@@ -64,6 +65,17 @@ class LogEntry:
     cursor: str
     key: FilterKey
     frame: bytes
+
+
+def _declared_drops(report: event_pb2.ModuleReport) -> int:
+    """How many dropped reports a WARNING of rule E-22 declares (0 for any other report)."""
+    if report.WhichOneof("report") != "event" or report.event.type != event_pb2.EVENT_TYPE_WARNING:
+        return 0
+    details = report.event.details
+    try:
+        return max(0, int(details.get("dropped_reports", "0")))
+    except ValueError:
+        return 0
 
 
 def entry_from_row(row: tuple, tag: str) -> LogEntry:  # type: ignore[type-arg]
@@ -88,6 +100,13 @@ class Instance:
     module_id: str
     high_water: int
     gaps: int = 0
+    """Sequence numbers never received (E-24 accepts the reports after them) ..."""
+    declared: int = 0
+    """... and how many of them the module declared dropped (E-22's WARNING)."""
+
+    @property
+    def undeclared(self) -> int:
+        return max(0, self.gaps - self.declared)
 
 
 @dataclass(frozen=True)
@@ -104,6 +123,7 @@ class _Batch:
     rows: list[tuple] = field(default_factory=list)  # type: ignore[type-arg]
     highs: dict[str, int] = field(default_factory=dict)
     gaps: dict[str, int] = field(default_factory=dict)
+    declared: dict[str, int] = field(default_factory=dict)
     modules: dict[str, str] = field(default_factory=dict)
 
 
@@ -131,6 +151,11 @@ class EventLog:
                 meta = {"tag": cursors.new_tag(), "pruned_through": "0",
                         "schema": SCHEMA_VERSION}
                 c.executemany("INSERT INTO event_meta VALUES (?, ?)", meta.items())
+            elif meta.get("schema") == "1":  # 1 -> 2: declared drops per instance (E-22)
+                c.execute("ALTER TABLE event_instances ADD COLUMN declared INTEGER NOT NULL "
+                          "DEFAULT 0")
+                c.execute("UPDATE event_meta SET value = '2' WHERE key = 'schema'")
+                meta["schema"] = "2"
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -146,9 +171,9 @@ class EventLog:
                                    ).fetchone()
         self.head = max(last or 0, self.pruned_through)
         self._last_received_ns = received or 0
-        for iid, mid, high, gaps in c.execute(
-                "SELECT instance_id, module_id, high_water, gaps FROM event_instances"):
-            self.instances[iid] = Instance(mid, high, gaps)
+        for iid, mid, high, gaps, declared in c.execute(
+                "SELECT instance_id, module_id, high_water, gaps, declared FROM event_instances"):
+            self.instances[iid] = Instance(mid, high, gaps, declared)
         return self
 
     @property
@@ -173,11 +198,12 @@ class EventLog:
         for iid, high in batch.highs.items():
             inst = self.instances.setdefault(iid, Instance(batch.modules[iid], 0))
             inst.high_water = high
+            inst.declared += batch.declared.get(iid, 0)
             if gap := batch.gaps.get(iid, 0):
                 inst.gaps += gap
-                log.warning(
-                    "module %s instance %s skipped %d report(s) before sequence %d: the module "
-                    "dropped them (its buffer overflowed, rule E-5) or numbered them wrongly",
+                log.info(
+                    "module %s instance %s: %d report(s) missing before sequence %d; the module "
+                    "dropped them and declares them with a WARNING (rules E-22, E-24)",
                     inst.module_id, iid, gap, high)
         return outcomes
 
@@ -195,6 +221,8 @@ class EventLog:
                 continue
             if seq > high + 1:
                 batch.gaps[iid] = batch.gaps.get(iid, 0) + seq - high - 1
+            if declared := _declared_drops(report):
+                batch.declared[iid] = batch.declared.get(iid, 0) + declared
             batch.highs[iid], batch.modules[iid] = seq, h.module_id
             batch.head += 1
             key = key_of(report)
@@ -213,7 +241,8 @@ class EventLog:
             c.execute("BEGIN IMMEDIATE")
             c.executemany(INSERT, batch.rows)
             c.executemany(UPSERT_INSTANCE, [
-                (iid, batch.modules[iid], high, batch.gaps.get(iid, 0), received_ns)
+                (iid, batch.modules[iid], high, batch.gaps.get(iid, 0),
+                 batch.declared.get(iid, 0), received_ns)
                 for iid, high in batch.highs.items()])
             pruned, forgotten = self._prune_in_transaction(batch.head, received_ns)
             c.execute("COMMIT")

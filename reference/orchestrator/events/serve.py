@@ -45,8 +45,10 @@ class SubscribeOnly(orchestrator_pb2_grpc.OrchestratorServiceServicer):
         self, request: orchestrator_pb2.SubscribeToEventsRequest,
         context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[orchestrator_pb2.SubscribeToEventsResponse]:
-        async for message in self._bus.subscribe(request, context):
-            yield message
+        # aclosing: when the client goes, the bus's stream ends at once (and frees its slot)
+        async with contextlib.aclosing(self._bus.subscribe(request, context)) as stream:
+            async for message in stream:
+                yield message
 
 
 @contextlib.asynccontextmanager

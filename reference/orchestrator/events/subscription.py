@@ -112,6 +112,8 @@ class Subscription:
                 idle_since = timer.now()
                 continue
             if not self.live:
+                # No bookmark while catching up (a page takes milliseconds): the first one
+                # marks the live end, which clients such as `mediagrid events` rely on.
                 await self._catch_up()
                 continue
             if announced:

@@ -101,26 +101,32 @@ class LogWriter:
                 except TimeoutError:
                     await self._prune_quietly()
                 continue
-            calls = self._take()
-            try:
-                outcomes = await self._in_thread(
-                    self.log.append, [reports for reports, _ in calls], self._now_ns())
-            except Exception as exc:  # the transaction was rolled back: acknowledge nothing
-                error = exc if isinstance(exc, LogWriteError) else LogWriteError(str(exc))
-                log.error("%s; %d call(s) not acknowledged", error, len(calls))
-                for _, future in calls:
-                    if not future.done():
-                        future.set_exception(error)
-                continue
-            self.state = self.log.state
-            self.accepted += sum(outcome.accepted for outcome in outcomes)
-            self.duplicates += sum(outcome.duplicates for outcome in outcomes)
-            entries = [e for outcome in outcomes for e in outcome.entries]
-            if entries:
-                self._on_commit(entries)
-            for (_, future), outcome in zip(calls, outcomes, strict=True):
+            await self._write(self._take())
+
+    async def _write(self, calls: list[tuple[Reports, asyncio.Future[AppendOutcome]]]) -> None:
+        """One transaction for these calls; then the fan-out; then their answers."""
+        try:
+            outcomes = await self._in_thread(
+                self.log.append, [reports for reports, _ in calls], self._now_ns())
+        except Exception as exc:  # the transaction was rolled back: acknowledge nothing
+            error = exc if isinstance(exc, LogWriteError) else LogWriteError(str(exc))
+            log.error("%s; %d call(s) not acknowledged", error, len(calls))
+            for _, future in calls:
                 if not future.done():
-                    future.set_result(outcome)
+                    future.set_exception(error)
+            return
+        self.state = self.log.state
+        self.accepted += sum(outcome.accepted for outcome in outcomes)
+        self.duplicates += sum(outcome.duplicates for outcome in outcomes)
+        entries = [e for outcome in outcomes for e in outcome.entries]
+        if entries:
+            try:
+                self._on_commit(entries)
+            except Exception:  # a fan-out fault must never stop the modules' reports
+                log.exception("handing %d envelopes to the subscribers failed", len(entries))
+        for (_, future), outcome in zip(calls, outcomes, strict=True):
+            if not future.done():
+                future.set_result(outcome)
 
     def _take(self) -> list[tuple[Reports, asyncio.Future[AppendOutcome]]]:
         calls = [self._pending.popleft()]
