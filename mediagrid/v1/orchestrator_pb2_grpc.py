@@ -162,7 +162,7 @@ class OrchestratorServiceServicer:
 
     def SubscribeToEvents(self, request, context):
         """Streams events, status updates, metrics and module changes, in cursor order, from
-        since_cursor on (rules E-10 to E-15).
+        since_cursor on (rules E-11 to E-18).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

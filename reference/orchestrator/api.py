@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -108,8 +109,10 @@ class OrchestratorApi(orchestrator_pb2_grpc.OrchestratorServiceServicer):
         return (await self.rescan()).to_proto()
 
     async def SubscribeToEvents(self, request: Any, context: Any) -> Any:
-        async for message in self.events.subscribe(request, context):
-            yield message
+        # aclosing: a subscriber that leaves frees its place (S-7) at once.
+        async with contextlib.aclosing(self.events.subscribe(request, context)) as stream:
+            async for message in stream:
+                yield message
 
     # -- entities ------------------------------------------------------------------------
 

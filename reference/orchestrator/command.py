@@ -94,6 +94,11 @@ def register(subparsers: Any) -> None:
                     help=f"the SQLite state file: desired state and event log (default"
                          f" ./{DEFAULT_STATE}); the same file brings everything back after"
                          " a restart")
+    up.add_argument("--retain-events", type=_positive(int), default=100_000, metavar="N",
+                    help="envelopes the event log keeps (default 100000) ...")
+    up.add_argument("--retain-seconds", type=_positive(float), default=24 * 3600.0,
+                    metavar="S", help="... and for how long (default 86400): whichever keeps"
+                                      " fewer; an older cursor is OUT_OF_RANGE")
     up.set_defaults(func=_up)
 
     status = subparsers.add_parser(
@@ -118,10 +123,23 @@ def register(subparsers: Any) -> None:
     restart.set_defaults(func=_restart)
 
 
+def _positive(kind: type) -> Any:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
+        return value
+    return parse
+
+
 def _up(args: argparse.Namespace) -> int:
     from mediagrid.reference.orchestrator.up import run_up
 
-    return run_up(args.modules, address=args.address, state=args.state)
+    return run_up(args.modules, address=args.address, state=args.state,
+                  retain_events=args.retain_events, retain_seconds=args.retain_seconds)
 
 
 def _status(args: argparse.Namespace) -> int:

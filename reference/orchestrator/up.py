@@ -73,7 +73,8 @@ class Screen:
             self.out.print(f"[bold]rescan:[/] {escape(text)}")
 
 
-def run_up(module_dirs: Sequence[Path], *, address: str, state: Path) -> int:
+def run_up(module_dirs: Sequence[Path], *, address: str, state: Path,
+           retain_events: int = 100_000, retain_seconds: float = 24 * 3600.0) -> int:
     screen = Screen()
     missing = [d for d in module_dirs if not d.exists()]
     if missing:
@@ -83,21 +84,23 @@ def run_up(module_dirs: Sequence[Path], *, address: str, state: Path) -> int:
         return EXIT_INVALID
     try:
         return asyncio.run(_serve(screen, [d.resolve() for d in module_dirs], address,
-                                  state.resolve()))
+                                  state.resolve(), (retain_events, retain_seconds)))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
 
 
 async def _serve(screen: Screen, module_dirs: Sequence[Path], address: str,
-                 state: Path) -> int:
+                 state: Path, retain: tuple[int, float]) -> int:
     from mediagrid.reference.orchestrator.app import Orchestrator
+    from mediagrid.reference.orchestrator.events import EventSettings
     from mediagrid.reference.orchestrator.server import AddressInUse
     from mediagrid.reference.orchestrator.settings import OrchestratorSettings, SettingsError
 
     try:
         settings = OrchestratorSettings.from_env(
             module_dirs=tuple(module_dirs), address=address, state_path=state)
-        app = Orchestrator(settings)
+        events = EventSettings(retain_envelopes=retain[0], retain_seconds=retain[1])
+        app = Orchestrator(settings, event_settings=events)
         app.reporter.listeners.append(screen.notice)
         await app.start()
     except SettingsError as exc:
