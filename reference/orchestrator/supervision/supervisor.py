@@ -119,13 +119,16 @@ class ModuleSupervisor:
 
     async def _run(self) -> None:
         reason, failure = "", None
-        while not self.requests.stopping:
-            if failure is not None:
-                reason = await self._after(failure)
-                if reason is None:
-                    break
-                self.view.restart_count += 1
-            failure = await self._life(reason)
+        try:
+            while not self.requests.stopping:
+                if failure is not None:
+                    reason = await self._after(failure)
+                    if reason is None:
+                        break
+                    self.view.restart_count += 1
+                failure = await self._life(reason)
+        finally:
+            self.requests.spawned()  # a RestartModule waiting on a retired module answers
 
     async def _after(self, failure: Failure) -> str | None:
         """Decides on a failure; waits the backoff (or for RestartModule after giving up).
