@@ -1,4 +1,5 @@
-"""Endpoints for every role of a connection (docs/contract.md §4.1).
+"""Endpoints for every role of a connection (docs/contract.md §4.1), on top of the SDK's
+(`mediagrid.sdk.endpoints`, `mediagrid.codecs`).
 
 - TARGET: the SDK pre-fills `link.endpoint` with the URL the source sends to; the target
   listens there (`Receiver` binds it; `listen_url()` is the ffmpeg input URL for a target that
@@ -14,11 +15,11 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from mediagrid.reference.media import presets
+from mediagrid.codecs import DEFAULT_TRANSPORT, SCHEMES
+from mediagrid.sdk.endpoints import ENDPOINT_URLS, LISTEN_URLS
 from mediagrid.sdk.entity import Endpoint
 from mediagrid.sdk.errors import FailedPrecondition, InvalidArgument
 
-SCHEMES = {"mpegts-udp": "udp", "mpegts-tcp": "tcp", "srt": "srt"}
 RELAYED = ("mpegts-udp", "mpegts-tcp")
 """The transports the media layer's own receiver and sender speak."""
 
@@ -40,7 +41,7 @@ class Address:
 
 def address_of(endpoint: Endpoint) -> Address:
     """The transport, host and port of an endpoint; INVALID_ARGUMENT naming what is wrong."""
-    transport = endpoint.transport or "mpegts-udp"
+    transport = endpoint.transport or DEFAULT_TRANSPORT
     if transport not in SCHEMES:
         raise InvalidArgument(
             f"endpoint.transport {transport!r} is not a transport: use one of {', '.join(SCHEMES)}"
@@ -63,24 +64,16 @@ def address_of(endpoint: Endpoint) -> Address:
     return Address(transport, parts.hostname, port)
 
 
-def send_url(address: Address) -> str:
-    """The URL a source sends to (contract §4.1's `MediaEndpoint.url`)."""
-    host, port = address.url_host, address.port
-    if address.transport == "mpegts-udp":
-        return f"udp://{host}:{port}?pkt_size={presets.TS_PACKET_SIZE}"
-    if address.transport == "mpegts-tcp":
-        return f"tcp://{host}:{port}"
-    return f"srt://{host}:{port}?mode=caller&latency=120000&transtype=live"
+def listening(address: Address, bind_host: str) -> str:
+    """The ffmpeg input URL of contract §4.1 for `address`'s port, bound to `bind_host`."""
+    bind = f"[{bind_host}]" if ":" in bind_host else bind_host
+    return LISTEN_URLS[address.transport].format(bind=bind, port=address.port, local=bind_host)
 
 
-def listen_url(endpoint: Endpoint) -> str:
-    """The ffmpeg input URL with which a target listens on `endpoint` itself."""
-    address = address_of(endpoint)
-    if address.transport == "mpegts-udp":
-        return presets.udp_listen_url(address.port, address.url_host)
-    if address.transport == "mpegts-tcp":
-        return presets.tcp_listen_url(address.port, address.url_host)
-    return presets.srt_listen_url(address.port, address.url_host)
+def listen_url(endpoint: Endpoint, bind_host: str = "127.0.0.1") -> str:
+    """The ffmpeg input URL with which a target listens on `endpoint` itself (the SDK's
+    `listen_url` of a TARGET link when it has one)."""
+    return endpoint.listen_url or listening(address_of(endpoint), bind_host)
 
 
 def local_endpoint(transport: str = "mpegts-udp", host: str = "127.0.0.1") -> Endpoint:
@@ -93,4 +86,6 @@ def local_endpoint(transport: str = "mpegts-udp", host: str = "127.0.0.1") -> En
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, kind) as sock:
         sock.bind((host, 0))
         port = sock.getsockname()[1]
-    return Endpoint(send_url(Address(transport, host, port)), transport)
+    address = Address(transport, host, port)
+    url = ENDPOINT_URLS[transport][1].format(host=address.url_host, port=port)
+    return Endpoint(url, transport, listen_url=listening(address, host))

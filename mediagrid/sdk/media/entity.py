@@ -355,11 +355,11 @@ class MediaEntity(Entity):
                 watch.frames, watch.moved_at, watch.failed = frames.total, now, ""
                 moving_any = True
             if moving or report_idle:
-                link.update_metrics(
-                    frames=watch.frames, fps=round(frames.rate(), 2),
-                    bitrate_bps=int(byte_meter.rate() * 8), restarts=restarts,
+                    link.update_metrics(
+                    frames=watch.frames, bytes_moved=byte_meter.total,
+                    fps=round(frames.rate(), 2), bitrate_bps=int(byte_meter.rate() * 8),
+                    restarts=restarts, bytes_written=self.bytes_written(),
                     latency_ms=self.latency.median() if link.target is self else -1,
-                    bytes_written=self.bytes_written(),
                 )
             if moving:
                 continue

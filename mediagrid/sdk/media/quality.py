@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
+from mediagrid import codecs
 from mediagrid.sdk.errors import FailedPrecondition, InvalidArgument
 from mediagrid.sdk.types import MediaType
 from mediagrid.v1 import common_pb2
@@ -25,7 +26,6 @@ COPY = "copy"
 """A stream sent as it came (a camera's, a file's): it has no encoder to change."""
 VIDEO_CODECS = ("h264", "hevc", "mpeg2video")
 AUDIO_CODECS = ("aac", "opus", "mp2")
-NOT_IN_MPEGTS = ("vp8", "vp9", "av1", "mjpeg")
 MIN_SIDE, MAX_WIDTH, MAX_HEIGHT = 16, 7680, 4320
 MIN_BITRATE, MAX_BITRATE = 8_000, 100_000_000
 MAX_FPS = 120
@@ -91,7 +91,8 @@ def check_codec(codec: str, media_type: MediaType, field: str) -> str:
     if codec in known:
         return codec
     why = (" has no MPEG-TS stream type, so no transport here carries it"
-           if codec in NOT_IN_MPEGTS else " is not a codec this encoder makes")
+           if codecs.media_of(codec) and codec not in codecs.MPEGTS_CODECS
+           else " is not a codec this encoder makes")
     raise FailedPrecondition(f"{field} {codec!r}{why}: use one of {', '.join(known)}")
 
 

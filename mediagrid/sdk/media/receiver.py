@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 from mediagrid.sdk.entity import Endpoint
 from mediagrid.sdk.errors import FailedPrecondition
 from mediagrid.sdk.media import ts
-from mediagrid.sdk.media.endpoints import RELAYED, Address, address_of
+from mediagrid.sdk.media.endpoints import RELAYED, Address, address_of, listening
 from mediagrid.sdk.media.meter import Clock, Meter
 
 RECEIVE_BUFFER = 4 * 1024 * 1024
@@ -59,9 +59,10 @@ class Receiver:
     def endpoint(self) -> Endpoint:
         """The endpoint the source sends to: the advertised one, with the port listened on."""
         parts = urlsplit(self.advertised.url)
-        netloc = f"{self.address.url_host}:{self.address.port}"
+        netloc = f"{parts.netloc.rsplit(':', 1)[0]}:{self.address.port}"
         url = urlunsplit(parts._replace(netloc=netloc))
-        return Endpoint(url, self.address.transport, self.advertised.format)
+        return Endpoint(url, self.address.transport, self.advertised.format,
+                        listen_url=listening(self.address, self.bind_host))
 
     async def open(self) -> Endpoint:
         """Binds the endpoint's port (another free one if it was taken meanwhile) and returns
