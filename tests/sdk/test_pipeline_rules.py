@@ -385,3 +385,20 @@ def test_p20_a_refused_adjust_changes_no_connection_of_the_flow(harness: Harness
         link = harness.rt.pipeline.links.get(cid)
         assert link is not None and link.quality.bitrate == 0, cid
 
+
+def test_p20_an_entity_that_cannot_adjust_refuses_before_any_connection_changes(
+    harness: Harness,
+) -> None:
+    """A real bug the audit found next to M25: the flow's first connection was adjusted (and
+    QUALITY_CHANGED reported) before the second's entity refused, so the refused call changed
+    something."""
+    connect(harness, "c1", eid(create(harness, "cam")), eid(create(harness, "rec")))
+    connect(harness, "c2", eid(create(harness, "both", media_type=VIDEO)),
+            eid(create(harness, "rec")))
+    start(harness, "f1", "c1", "c2")
+    details = harness.fails(P, "AdjustQuality", pipeline_pb2.AdjustQualityRequest(
+        flow_id="f1", quality=common_pb2.QualityProfile(bitrate=9)), Code.FAILED_PRECONDITION)
+    assert "'c2'" in details and "cannot change quality" in details
+    link = harness.rt.pipeline.links.get("c1")
+    assert link is not None and link.quality.bitrate == 0
+    assert event_pb2.EVENT_TYPE_QUALITY_CHANGED not in [r.event.type for r in harness.reports()]
