@@ -6,14 +6,6 @@ Every place that spawns a child (ffmpeg under the media supervisor, the camera's
 process that started it, even when that process is SIGKILLed.
 """
 
-import os
-
-# Children start with fork, a parent-death signal, then exec. In a process that has loaded
-# gRPC with its fork support on, gRPC's fork handlers crash such a child before its exec
-# (SIGSEGV, or a child that never becomes the program): they exist for an os.fork() that
-# keeps using gRPC, which nothing here does. gRPC reads this when it is first imported.
-os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
-
 from mediagrid.process.parent_death import SUPPORTED, die_with_parent
 from mediagrid.process.parent_death import (
     preexec_for_current_process as die_with_parent_preexec,

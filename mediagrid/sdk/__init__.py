@@ -12,7 +12,6 @@
         sdk.serve(module)
 """
 
-import mediagrid.process  # noqa: F401 - first: it turns gRPC's fork handlers off (see there)
 from mediagrid.backoff import Backoff, BackoffPolicy
 from mediagrid.sdk.entity import Endpoint, Entity, EntityState, Link, LinkMetrics, Role
 from mediagrid.sdk.errors import (
