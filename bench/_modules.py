@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 
-from mediagrid.process import die_with_parent_preexec, free_port
+from mediagrid.process import die_with_parent_preexec, free_port, stop_group
 from mediagrid.reference.modules.wiring import ModuleClient
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -29,15 +28,7 @@ def module(name: str, **env: str) -> Iterator[tuple[subprocess.Popen[bytes], Mod
         yield process, client
         client.close()
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                pass
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        stop_group(process, 15)
 
 
 def cpu_seconds(pid: int) -> float:

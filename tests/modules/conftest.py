@@ -7,7 +7,6 @@ import contextlib
 import os
 import select
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -17,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from mediagrid.process import die_with_parent_preexec, free_port
+from mediagrid.process import die_with_parent_preexec, free_port, stop_group
 from mediagrid.reference.modules.wiring import ModuleClient
+from mediagrid.simulator.camera.fixtures import skip_or_fail
 from tests import support
 
 
@@ -59,17 +59,9 @@ class RunningModule:
 
     def stop(self, grace: float = 10.0) -> int:
         self.children()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(grace)
-            except subprocess.TimeoutExpired:
-                pass
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
+        code = stop_group(self.process, grace)
         self.client.close()
-        return self.process.returncode
+        return code
 
 
 StartModule = Callable[..., RunningModule]
@@ -113,17 +105,11 @@ def start_module() -> Iterator[StartModule]:
         assert not left, f"{module.name} left ffmpeg processes {left} behind"
 
 
-def _missing(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set, so this does not skip: {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture
 def xvfb() -> Iterator[str]:
     """A virtual X screen (640x480) for the display's window: yields its DISPLAY (":N")."""
     if shutil.which("Xvfb") is None:
-        _missing("Xvfb is not installed: apt-get install xvfb (tools/install-system-packages)")
+        skip_or_fail("Xvfb is not installed: apt-get install xvfb (tools/install-system-packages)")
     read_end, write_end = os.pipe()
     process = subprocess.Popen(
         ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "640x480x24", "-nolisten", "tcp"],
