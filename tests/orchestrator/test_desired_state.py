@@ -126,8 +126,6 @@ def test_h15_p12_everything_comes_back_after_either_module_is_killed(tmp_path: P
             # module, which survived, is re-pointed there; its part of the flow restarts.
             bus.at_ready.clear()
             await kill_and_wait(app, "dst")
-            # READY is set before its event is published: wait for the bus to hear it.
-            await eventually(lambda: bool(bus.at_ready))
             assert bus.at_ready == [("dst", ["rec"])]  # re-created before READY was told
             assert await entities(dst.view.address) == {"rec": {}}
             new_url = (await part(dst.view.address, "record")).connections[0].endpoint.url
@@ -144,7 +142,6 @@ def test_h15_p12_everything_comes_back_after_either_module_is_killed(tmp_path: P
             # and flow, and its side of the cross connection, sending to the same endpoint.
             bus.at_ready.clear()
             await kill_and_wait(app, "src")
-            await eventually(lambda: bool(bus.at_ready))
             assert bus.at_ready == [("src", ["cam", "mon"])]
             assert await entities(src.view.address) == {
                 "cam": {"size": "640x360", "rate": "30"}, "mon": {}}
