@@ -63,14 +63,16 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 @contextlib.asynccontextmanager
 async def orchestrator(state: Path, *module_dirs: Path, bus: Any = None, out: Any = None,
-                       **settings: Any) -> AsyncIterator[Orchestrator]:
+                       clock: Any = None, **settings: Any) -> AsyncIterator[Orchestrator]:
     """An orchestrator on a free loopback port, stopped (every module by the ladder) after.
     `bus` None: a StandInBus (app.bus.published lists what it published); "real": the
-    durable event log in the state file, as `mediagrid up` has."""
+    durable event log in the state file, as `mediagrid up` has. `clock`: the supervision
+    clock (restart backoff, give-up), a test's hand-moved one."""
     settings.setdefault("address", "127.0.0.1:0")
     app = Orchestrator(OrchestratorSettings(module_dirs=module_dirs, state_path=state,
                                             **settings),
-                       bus=None if bus == "real" else bus or StandInBus(), out=out)
+                       bus=None if bus == "real" else bus or StandInBus(), out=out,
+                       **({"clock": clock} if clock is not None else {}))
     await app.start()
     try:
         yield app
@@ -91,12 +93,12 @@ async def direct(address: str) -> AsyncIterator[entity_pb2_grpc.EntityServiceStu
         yield entity_pb2_grpc.EntityServiceStub(channel)
 
 
-async def fault(address: str, action: str) -> None:
-    """Tells faulty.py at `address` to crash, hang or exec (straight to the module: a fault is
-    not desired state)."""
+async def fault(address: str, action: str, **config: str) -> None:
+    """Tells faulty.py at `address` to crash, hang, exec or pause (straight to the module: a
+    fault is not desired state)."""
     async with direct(address) as stub:
         await stub.CreateEntity(entity_pb2.CreateEntityRequest(
-            entity_type="fault", config={"action": action}), timeout=10)
+            entity_type="fault", config={"action": action, **config}), timeout=10)
 
 
 async def ready(app: Orchestrator, *module_ids: str, within: float = 30.0) -> None:

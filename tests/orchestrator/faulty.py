@@ -8,7 +8,8 @@ Entity types (declare the ones a test needs in its module.yaml):
   fault  (source, video)  creating one acts at once after answering, by config["action"]:
                           crash (exit 1), hang (the event loop blocks: HealthCheck stops
                           answering), exec (the process re-executes itself: same pid, new
-                          instance_id, as a module restarted behind the orchestrator's back)
+                          instance_id, as a module restarted behind the orchestrator's back),
+                          pause (the event loop blocks for config["seconds"], then goes on)
 Environment:
   IGNORE_STOP=1   the Shutdown RPC is answered but ignored, and SIGTERM is ignored
   CRASH_AFTER=S   exit 1 S seconds after READY, while the file FLAP_FILE exists (or always
@@ -16,12 +17,15 @@ Environment:
   START_DELAY=S   READY only S seconds after serving (a slow start-up)
   PORT_TAKEN_ONCE=FILE   exit 98 (port taken) when FILE does not exist yet, creating it
   ENV_DUMP=FILE   write the process's environment and argv to FILE (JSON) at start
+  CHILD_PID=FILE  start a child process (as ffmpeg would be) in the module's process group
+                  and write its pid to FILE; it sleeps a minute
 """
 
 import asyncio
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -47,8 +51,10 @@ class Fault(sdk.Entity):
             loop.call_later(0.05, time.sleep, 3600)
         elif action == "exec":
             loop.call_later(0.05, os.execv, sys.executable, [sys.executable, *sys.argv])
+        elif action == "pause":
+            loop.call_later(0.05, time.sleep, float(self.config.get("seconds", "1")))
         else:
-            raise sdk.InvalidArgument(f"config.action {action!r}: use crash, hang or exec")
+            raise sdk.InvalidArgument(f"config.action {action!r}: use crash, hang, exec or pause")
 
 
 for name, cls in (("thing", Idle), ("sink", Idle), ("fault", Fault)):
@@ -98,6 +104,11 @@ if __name__ == "__main__":
     if dump := os.environ.get("ENV_DUMP"):
         Path(dump).write_text(json.dumps({"env": dict(os.environ), "argv": sys.argv,
                                           "pid": os.getpid(), "pgid": os.getpgid(0)}))
+    if child_pid := os.environ.get("CHILD_PID"):
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        Path(child_pid).write_text(str(child.pid))
     if (once := os.environ.get("PORT_TAKEN_ONCE")) and not Path(once).exists():
         Path(once).write_text("taken")
         sys.exit(sdk.EXIT_PORT_IN_USE)

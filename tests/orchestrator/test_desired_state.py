@@ -9,6 +9,9 @@ import signal
 from pathlib import Path
 from typing import Any
 
+import grpc
+import pytest
+
 from mediagrid.reference.orchestrator.app import Orchestrator
 from mediagrid.v1 import (
     entity_pb2,
@@ -47,8 +50,6 @@ class WatchingBus(StandInBus):
 
 
 async def part(address: str, flow_id: str) -> pipeline_pb2.Flow:
-    import grpc
-
     async with grpc.aio.insecure_channel(address) as channel:
         stub = pipeline_pb2_grpc.PipelineServiceStub(channel)
         return (await stub.GetFlowStatus(pipeline_pb2.GetFlowStatusRequest(flow_id=flow_id),
@@ -169,6 +170,18 @@ def test_p12_start_flow_starts_sinks_first_and_stop_flow_is_idempotent(
                 await stub.CreateEntity(op.OrchestratorServiceCreateEntityRequest(
                     module_id=module, request=entity_pb2.CreateEntityRequest(
                         entity_type=kind, entity_id=entity_id)))
+            # §4.1: the target side listens first; when the source side then refuses, the
+            # target side is taken down again and the source's error is forwarded.
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await stub.ConnectEntities(op.OrchestratorServiceConnectEntitiesRequest(
+                    connection_id="c0", source=op.EntityRef(module_id="src", entity_id="nope"),
+                    target=op.EntityRef(module_id="dst", entity_id="rec"), media_type=VIDEO))
+            assert refused.value.code() is grpc.StatusCode.NOT_FOUND
+            assert await app.store.connection("c0") is None
+            async with grpc.aio.insecure_channel(app.modules.get("dst").view.address) as ch:
+                side = await pipeline_pb2_grpc.PipelineServiceStub(ch).DisconnectEntities(
+                    pipeline_pb2.DisconnectEntitiesRequest(connection_id="c0"), timeout=5)
+            assert not side.disconnected  # made, then removed again (P-7): nothing left
             await stub.ConnectEntities(op.OrchestratorServiceConnectEntitiesRequest(
                 connection_id="c1", source=op.EntityRef(module_id="src", entity_id="cam"),
                 target=op.EntityRef(module_id="dst", entity_id="rec"), media_type=VIDEO))
@@ -180,6 +193,15 @@ def test_p12_start_flow_starts_sinks_first_and_stop_flow_is_idempotent(
             assert sink.started_at.ToNanoseconds() <= source.started_at.ToNanoseconds()
             stopped = await stub.StopFlow(op.OrchestratorServiceStopFlowRequest(flow_id="f1"))
             assert stopped.stopped and stopped.flow.status.state == pipeline_pb2.FLOW_STATE_STOPPED
+            # P-12: stopped from the sources downstream. Each module stamps its FLOW_STOPPED
+            # while answering its StopFlow, and the orchestrator calls them one after another.
+            bus = app.bus
+
+            def stopped_at(module_id: str) -> list[int]:
+                return [e.timestamp.ToNanoseconds() for e in
+                        bus.reports_of(module_id, event_pb2.EVENT_TYPE_FLOW_STOPPED)]
+            await eventually(lambda: bool(stopped_at("src") and stopped_at("dst")))
+            assert stopped_at("src")[0] < stopped_at("dst")[0]
             again = await stub.StopFlow(op.OrchestratorServiceStopFlowRequest(flow_id="f1"))
             assert not again.stopped  # idempotent
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mediagrid.reference.orchestrator.modules import READY, UNHEALTHY
 from mediagrid.v1 import entity_pb2, event_pb2, orchestrator_pb2
 from tests.orchestrator.conftest import (
     client,
@@ -16,7 +17,7 @@ from tests.orchestrator.conftest import (
     run,
     write_module,
 )
-from tests.support import eventually, group_gone
+from tests.support import alive, eventually, group_gone
 
 STATE_CHANGED = event_pb2.EVENT_TYPE_MODULE_STATE_CHANGED
 RESTARTED = event_pb2.EVENT_TYPE_MODULE_RESTARTED
@@ -78,5 +79,71 @@ def test_a_new_instance_id_means_a_restart_behind_our_back_and_its_entities_come
                 listed = await module.ListEntities(entity_pb2.ListEntitiesRequest())
             assert [e.source.id for e in listed.entities] == ["cam-1"]
             assert dict(listed.entities[0].source.config) == {"k": "v"}
+
+    run(body())
+
+
+class HandClock:
+    """The supervision clock (backoff, give-up), moved by the test."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_h16_a_failed_check_of_a_running_module_starts_its_healthy_time_over(
+        tmp_path: Path) -> None:
+    # H-16's reset counts time READY in one stretch: the supervisor must end the stretch on a
+    # failed check (DEGRADED), not only the planner's unit test. The pause is shorter than
+    # failure_threshold checks, so the module is never restarted.
+    write_module(tmp_path / "mods", "wobbly", supervision={
+        "health_period": "100ms", "health_timeout": "200ms", "failure_threshold": 40})
+    clock = HandClock()
+
+    async def body() -> None:
+        async with orchestrator(tmp_path / "state.sqlite", tmp_path / "mods",
+                                clock=clock) as app:
+            await ready(app)
+            supervisor = app.modules.get("wobbly")
+            backoff = supervisor.planner.backoff
+            beat = supervisor.view.last_heartbeat
+            await eventually(lambda: supervisor.view.last_heartbeat > beat)  # a good check
+            clock.t = 100.0
+            assert backoff.healthy_for == 100.0  # READY and checked since t = 0
+            await fault(supervisor.view.address, "pause", seconds="0.8")
+
+            def healths() -> list[str]:
+                return [e.details["new_health"] for e in app.bus.of("wobbly", STATE_CHANGED)]
+            await eventually(lambda: "DEGRADED" in healths() and healths()[-1] == "HEALTHY",
+                             within=20)
+            assert backoff.healthy_for == 0.0  # the stretch began again at t = 100
+            assert supervisor.view.restart_count == 0
+
+    run(body())
+
+
+def test_h13_an_unhealthy_module_with_restart_policy_never_is_left_running(
+        tmp_path: Path) -> None:
+    # docs/orchestrator.md: with `never` an UNHEALTHY module is left running, UNHEALTHY.
+    write_module(tmp_path / "mods", "stuck", supervision={
+        "health_period": "100ms", "health_timeout": "200ms", "failure_threshold": 2,
+        "restart_policy": "never", "shutdown": {"rpc_grace": "300ms", "term_grace": "300ms"}})
+
+    async def body() -> None:
+        async with orchestrator(tmp_path / "state.sqlite", tmp_path / "mods") as app:
+            await ready(app)
+            supervisor = app.modules.get("stuck")
+            pid = supervisor.view.pid
+            await fault(supervisor.view.address, "hang")
+            # Checks go on past the threshold, unless it was (wrongly) stopped meanwhile.
+            await eventually(lambda: supervisor.judge.failures >= 4 or
+                             supervisor.view.state != READY, within=20)
+            view = supervisor.view
+            assert (view.state, view.health) == (READY, UNHEALTHY), view.error_message
+            assert "health checks in a row failed (failure_threshold 2)" in view.error_message
+            assert view.pid == pid and alive(pid) and view.restart_count == 0
+            assert supervisor.delays == []
 
     run(body())

@@ -3,11 +3,17 @@ state file it brings the modules and what services asked for back, with the same
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import pytest
+
+from mediagrid.reference.orchestrator.app import Orchestrator
+from mediagrid.reference.orchestrator.settings import OrchestratorSettings, SettingsError
 from mediagrid.v1 import common_pb2, entity_pb2, orchestrator_pb2, pipeline_pb2
-from tests.orchestrator.conftest import write_module
+from tests.orchestrator.conftest import orchestrator, run, write_module
 from tests.orchestrator.running import up
+from tests.orchestrator.standin import StandInBus
 from tests.support import group_gone, wait_dead
 
 op = orchestrator_pb2
@@ -57,3 +63,22 @@ def test_h19_h15_sigkill_leaves_no_module_and_a_restart_brings_everything_back(
         assert second.stop() == 0
         for info in infos:
             assert group_gone(info.pid, 10)
+
+
+def test_one_orchestrator_per_state_file(tmp_path: Path) -> None:
+    # docs/orchestrator.md: a second orchestrator on the same state file is refused, naming
+    # the first; the lock goes with the first one (the test above: even when SIGKILLed).
+    state = tmp_path / "state.sqlite"
+
+    async def body() -> None:
+        async with orchestrator(state):
+            second = Orchestrator(OrchestratorSettings(state_path=state, address="127.0.0.1:0"),
+                                  bus=StandInBus())
+            with pytest.raises(SettingsError) as refused:
+                await second.start()
+            assert f"another orchestrator (pid {os.getpid()}) uses the state file" in \
+                str(refused.value)
+        async with orchestrator(state) as third:  # the first stopped: the file is free
+            assert third.address
+
+    run(body())

@@ -36,7 +36,8 @@ def test_s2_s5_token_on_every_mediagrid_call_streaming_too_and_4_mib(tmp_path: P
             await ready(app)
             stub = rpc.OrchestratorServiceStub(channel)
             good = (("authorization", f"Bearer {TOKEN}"),)
-            for metadata in ((), (("authorization", "Bearer wrong"),)):
+            two = (*good, ("authorization", "Bearer wrong"))  # S-8: exactly one value
+            for metadata in ((), (("authorization", "Bearer wrong"),), two):
                 for call in (stub.ListModules(op.ListModulesRequest(), metadata=metadata),
                              event_pb2_grpc.EventServiceStub(channel).ReportEvent(
                                  event_pb2.ReportEventRequest(), metadata=metadata)):
@@ -71,6 +72,38 @@ def test_s2_s5_token_on_every_mediagrid_call_streaming_too_and_4_mib(tmp_path: P
                     entity_type="thing", config={"blob": "x" * (5 * 1024 * 1024)}))
             with pytest.raises(grpc.aio.AioRpcError) as caught:
                 await stub.CreateEntity(huge, metadata=good)
+            assert caught.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+
+    run(body())
+
+
+def test_s5_an_answer_over_4_mib_is_refused_even_to_a_client_that_takes_more(
+        tmp_path: Path) -> None:
+    # docs/orchestrator.md: 4 MiB both ways. Each module's page of ListEntities is under the
+    # limit; the orchestrator's merged page is not, and it must not send it.
+    for module_id in ("a", "b"):
+        write_module(tmp_path / "mods", module_id, types=("thing",))
+    fat = {f"k{n}": "x" * 4096 for n in range(64)}  # ~260 KiB: the most an entity may hold
+    roomy = [("grpc.max_receive_message_length", 64 * 1024 * 1024)]
+
+    async def body() -> None:
+        async with orchestrator(tmp_path / "state.sqlite", tmp_path / "mods") as app, \
+                grpc.aio.insecure_channel(app.address, options=roomy) as channel:
+            await ready(app)
+            stub = rpc.OrchestratorServiceStub(channel)
+            for module_id in ("a", "b"):
+                for n in range(9):
+                    await stub.CreateEntity(op.OrchestratorServiceCreateEntityRequest(
+                        module_id=module_id, request=entity_pb2.CreateEntityRequest(
+                            entity_type="thing", entity_id=f"e{n}", config=fat)))
+
+            def page(size: int) -> op.OrchestratorServiceListEntitiesRequest:
+                request = op.OrchestratorServiceListEntitiesRequest()
+                request.request.page.page_size = size
+                return request
+            assert len((await stub.ListEntities(page(9))).entities) == 9  # 2.4 MB: fine
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await stub.ListEntities(page(18))  # 4.8 MB
             assert caught.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
 
     run(body())

@@ -222,3 +222,49 @@ def test_h16_the_backoff_starts_over_after_reset_after_of_good_health_checks(
             assert supervisor.delays == [0.0, 0.2, 0.0]  # at once again
 
     run(body())
+
+
+def test_h17_restart_module_after_giving_up_gives_a_fresh_count_and_backoff(
+        tmp_path: Path) -> None:
+    # Still flapping after RestartModule: it must get max_restarts restarts again (the first
+    # at once), not give up on its first crash because the old restarts are in the window.
+    write_module(tmp_path / "mods", "flappy", env={"CRASH_AFTER": "0.3"},
+                 supervision={"give_up": {"max_restarts": 1, "window": "1m"}})
+
+    async def body() -> None:
+        async with orchestrator(tmp_path / "state.sqlite", tmp_path / "mods") as app, \
+                client(app) as stub:
+            supervisor = app.modules.get("flappy")
+            await eventually(lambda: "gave up" in supervisor.view.error_message, within=40)
+            assert supervisor.delays == [0.0] and supervisor.view.restart_count == 1
+            response = await stub.RestartModule(orchestrator_pb2.RestartModuleRequest(
+                module_id="flappy"))
+            assert response.module.status.state == STARTING  # the ERROR message is gone
+            await eventually(lambda: "gave up" in supervisor.view.error_message, within=40)
+            assert supervisor.delays == [0.0, 0.0]  # restarted once more, at once
+            assert (await module_info(stub, "flappy")).restart_count == 3
+
+    run(body())
+
+
+def test_h18_h19_the_ladder_ends_the_modules_whole_process_group(tmp_path: Path) -> None:
+    # A module's own child (ffmpeg, say) must not outlive it: the ladder signals the group,
+    # and SIGKILLs what is left of it even when the module itself obeyed Shutdown.
+    child_file = tmp_path / "child.pid"
+    write_module(tmp_path / "mods", "parent", env={"CHILD_PID": str(child_file)})
+    child = 0
+
+    async def body() -> int:
+        async with orchestrator(tmp_path / "state.sqlite", tmp_path / "mods") as app:
+            await ready(app)
+            nonlocal child
+            child = int(child_file.read_text())
+            assert alive(child) and os.getpgid(child) == app.modules.get("parent").view.pid
+            return app.modules.get("parent").view.pid
+
+    try:
+        pid = run(body())  # leaving the block stops the module by the ladder
+        assert wait_dead(child) and group_gone(pid)
+    finally:
+        if child and alive(child):
+            os.kill(child, signal.SIGKILL)

@@ -8,10 +8,10 @@ bookmark at once: the cursor of the live end, so even a subscriber that has rece
 can resume without a gap.
 
 Live envelopes that match its filter (rule E-18) are queued in its buffer; each stream message
-takes what is queued, up to `max_batch` (rule E-16). A buffer that would overflow ends the
-subscription: LAGGED with the cursor of the last envelope handed to gRPC, then
-RESOURCE_EXHAUSTED (rule E-15); the fan-out never waits for a subscriber. A stream with
-nothing to send for the bookmark interval gets a bookmark (rule E-14).
+takes what is queued, up to `max_batch` (rule E-16) and under gRPC's 4 MiB (rule S-5). A
+buffer that would overflow ends the subscription: LAGGED with the cursor of the last envelope
+handed to gRPC, then RESOURCE_EXHAUSTED (rule E-15); the fan-out never waits for a subscriber.
+A stream with nothing to send for the bookmark interval gets a bookmark (rule E-14).
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ from mediagrid.reference.orchestrator.events.timing import Timer
 from mediagrid.v1 import orchestrator_pb2
 
 Response = orchestrator_pb2.SubscribeToEventsResponse
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024 - 1024
+"""A stream message's envelopes stay under gRPC's 4 MiB (rule S-5), with room for the rest
+of the message: max_batch big envelopes would be refused by gRPC, again on every resume."""
 
 
 class Lagged(Exception):
@@ -126,8 +129,12 @@ class Subscription:
             idle_since = timer.now()
 
     def _next_batch(self) -> Response:
-        n = min(self.terms.max_batch, len(self.buffer))
-        batch = [self.buffer.popleft() for _ in range(n)]
+        batch = [self.buffer.popleft()]
+        size = len(batch[0].frame)
+        while self.buffer and len(batch) < self.terms.max_batch and (
+                size + len(self.buffer[0].frame) <= MAX_MESSAGE_BYTES):
+            size += len(self.buffer[0].frame)
+            batch.append(self.buffer.popleft())
         self.sent_position = batch[-1].position if self.buffer else self.position
         return wire.batch_message([e.frame for e in batch], batch[-1].cursor)
 

@@ -3,6 +3,8 @@ codes, and --follow carrying on across an orchestrator SIGKILL without loss or r
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import queue
 import signal
@@ -15,9 +17,11 @@ from pathlib import Path
 import grpc
 import pytest
 
-from mediagrid.v1 import event_pb2, event_pb2_grpc
-from tests.orchestrator.events.harness import BusProcess, report
-from tests.support import free_port
+from mediagrid.reference.orchestrator.events import follow
+from mediagrid.reference.orchestrator.events.follow import Output
+from mediagrid.v1 import event_pb2, event_pb2_grpc, orchestrator_pb2
+from tests.orchestrator.events.harness import STALLED, BusProcess, report
+from tests.support import eventually, free_port
 
 
 @pytest.fixture
@@ -136,3 +140,66 @@ def test_follow_goes_on_across_an_orchestrator_sigkill_without_loss_or_repeat(
     assert seqs == list(range(first, sent + 7))
     assert summary["ok"] is True and summary["resume_cursor"] == got[-1]["cursor"]
     assert "reconnected" in follower.stderr.read()
+
+
+class Collected(Output):
+    """What `mediagrid events` would print, kept; the first envelope stalls it until
+    `release` is set (a terminal that stopped reading)."""
+
+    def __init__(self) -> None:
+        super().__init__(as_json=True)
+        self.sequences: list[int] = []
+        self.notes: list[str] = []
+        self.release = threading.Event()
+
+    def envelope(self, envelope: orchestrator_pb2.EventEnvelope) -> None:
+        if not self.sequences:
+            self.release.wait(30)
+        self.sequences.append(envelope.report.header.sequence)
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+
+
+def test_follow_resumes_after_lagged_from_its_cursor_without_loss_or_repeat(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """E-15 then E-12 from the client's side: cut off with LAGGED, `--follow` subscribes again
+    with the LAGGED message's resume_cursor and shows every envelope exactly once."""
+    bus = BusProcess(tmp_path / "state.sqlite", free_port(), "--subscriber-buffer", "5")
+    bus.start()
+    # As the stalled subscriber of the E-15 test: no BDP probing, so the stall is felt early.
+    monkeypatch.setattr(follow, "RECONNECT_OPTIONS", (*follow.RECONNECT_OPTIONS, *STALLED))
+    out = Collected()
+    sent = 0
+
+    def report_until_lagged() -> None:  # another thread: the follower's loop is stalled
+        nonlocal sent
+        try:
+            while "fell more than 5 envelopes behind" not in bus.log.read_text():
+                assert sent < 5000, "the follower was never cut off"
+                # fewer than the buffer holds at once: only the stall can make it lag
+                send(bus.address, [report(s, message="x" * 1000)
+                                   for s in range(sent + 1, sent + 5)])
+                sent += 4
+        finally:
+            out.release.set()
+
+    async def scenario() -> None:
+        watching = asyncio.create_task(follow.watch(
+            follow.Watch(bus.address, orchestrator_pb2.EventFilter(), "", True), out))
+        try:
+            await eventually(lambda: out.cursor != "")  # at the live end
+            await asyncio.to_thread(report_until_lagged)
+            await eventually(lambda: len(out.sequences) >= sent, within=30)
+        finally:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        out.release.set()
+        bus.kill()
+    assert any("fell behind" in note for note in out.notes)
+    assert out.sequences == list(range(1, sent + 1))

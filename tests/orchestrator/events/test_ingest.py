@@ -176,6 +176,20 @@ def test_e24_a_call_never_acceptable_is_invalid_argument_and_writes_nothing(
     asyncio.run(scenario())
 
 
+def test_e24_at_the_edges_a_batch_of_500_is_taken_and_a_gap_of_one_is_counted(
+        state: Path) -> None:
+    """The boundaries the test above stays away from: exactly 500 reports (the most E-10
+    allows) are accepted, and one lost sequence number is a gap of one."""
+    async def scenario() -> None:
+        async with connected(state) as (bus, channel):
+            answer = await send(channel, [report(s) for s in range(1, 501)])
+            assert (answer.accepted, answer.duplicates) == (500, 0)
+            await send(channel, [report(502)])  # 501 never came
+            assert (bus.stats().gaps, bus.stats().undeclared_gaps) == (1, 1)
+
+    asyncio.run(scenario())
+
+
 def test_e24_calls_after_close_are_unavailable_so_the_module_retries(state: Path) -> None:
     async def scenario() -> None:
         async with connected(state) as (bus, channel):

@@ -245,3 +245,25 @@ def test_close_sends_shutting_down_with_a_cursor_that_resumes_after_a_restart(
             assert sequences(got + rest) == list(range(1, 31))
 
     asyncio.run(scenario())
+
+
+def test_s5_e16_big_envelopes_go_out_in_messages_under_4_mib(state: Path) -> None:
+    """max_batch envelopes of 20 KB are 10 MB: more than gRPC sends (S-5). The stream must
+    take fewer per message, else the subscriber is refused the same message for ever, from
+    whatever cursor it resumes."""
+    limit = 4 * 1024 * 1024
+
+    async def scenario() -> None:
+        async with connected(state) as (_, channel):
+            live = await Stream.live(channel, max_batch=500)
+            big = "x" * 20_000
+            for start in range(1, 401, 100):  # each call well under 4 MiB
+                await send(channel, [make_report(s, message=big)
+                                     for s in range(start, start + 100)])
+            catch_up = Stream.open(channel, since_cursor="0", max_batch=500)
+            assert sequences(await catch_up.until_bookmark()) == list(range(1, 401))
+            assert sequences(await live.envelopes(400)) == list(range(1, 401))
+            for stream in (catch_up, live):
+                assert max(m.ByteSize() for m in stream.messages) <= limit
+
+    asyncio.run(scenario())
