@@ -25,6 +25,7 @@ EXIT_INTERRUPTED = 130  # stopped with Ctrl-C
 COMMANDS: tuple[str, ...] = (
     "mediagrid.manifest.command",
     "mediagrid.simulator.camera.command",
+    "mediagrid.conformance.command",
 )
 
 DESCRIPTION = """\

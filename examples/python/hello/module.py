@@ -6,6 +6,7 @@ to the endpoint the sink's module listens on. ffmpeg's -progress output becomes 
 """
 
 import asyncio
+import os
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -34,15 +35,19 @@ class NullSink(sdk.Entity):
     async def start(self, link: sdk.Link) -> None:
         if link.role is sdk.Role.LOCAL:
             inputs = link.source.ffmpeg_input()
+            wire = ["-c:v", "mpeg2video"]  # what would cross the wire, encoded to be measured
         else:  # TARGET: receive what the source's module sends to our endpoint
             inputs = ["-analyzeduration", "500000", "-i", link.endpoint.url]
-        link.spawn(run_ffmpeg(link, [*inputs, "-f", "null", "-"]))
+            wire = ["-c", "copy"]  # the stream as received
+        # The first output's size is what -progress reports as bitrate (rule P-10: measured).
+        measured = ["-map", "0", *wire, "-f", "mpegts", os.devnull]
+        link.spawn(run_ffmpeg(link, [*inputs, *measured, "-map", "0", "-f", "null", "-"]))
 
 
 async def run_ffmpeg(link: sdk.Link, args: list[str]) -> None:
     """Runs ffmpeg until it ends or the flow stops; reports its progress as link metrics."""
     process = await asyncio.create_subprocess_exec(
-        FFMPEG, "-hide_banner", "-nostats", "-loglevel", "error",
+        FFMPEG, "-y", "-hide_banner", "-nostats", "-loglevel", "error",
         "-progress", "pipe:1", "-stats_period", "0.5", *args,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
