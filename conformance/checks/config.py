@@ -110,9 +110,15 @@ async def revisions(ctx: CheckContext) -> None:
         f"ApplyConfig with expected_revision={before.revision} (the one in force)")
     ctx.require(applied.revision == before.revision + 1, "C-5",
                 f"revision {before.revision + 1}", str(applied.revision))
+    stale = applied.revision  # not 0: expected_revision 0 means "no check"
+    applied = await ctx.ok(ctx.config.ApplyConfig, config_pb2.ApplyConfigRequest(
+        config=valid, expected_revision=stale), "C-5",
+        f"ApplyConfig with expected_revision={stale} (the one in force)")
+    ctx.require(applied.revision == stale + 1, "C-5", f"revision {stale + 1}",
+                str(applied.revision))
     await ctx.expect_code(ctx.config.ApplyConfig, config_pb2.ApplyConfigRequest(
-        config=valid, expected_revision=before.revision), C.ABORTED, "C-5",
-        f"a stale expected_revision ({before.revision}; {applied.revision} is in force)")
+        config=valid, expected_revision=stale), C.ABORTED, "C-5",
+        f"a stale expected_revision ({stale}; {applied.revision} is in force)")
     if ctx.suite.events is None:
         return
     need_events(ctx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import grpc
@@ -13,6 +14,8 @@ from mediagrid.v1 import common_pb2, entity_pb2
 
 CHECKS = Checks("entities")
 C = grpc.StatusCode
+VOLUME_ROUNDS = 120  # more than 100 calls: some faults only show after many
+CONCURRENT = 6
 
 
 def E(**kwargs: object) -> entity_pb2.CreateEntityRequest:
@@ -119,6 +122,14 @@ async def unknown_and_malformed_ids(ctx: CheckContext) -> None:
         for bad in ("", "Upper-Case", "-leading-dash", "x" * 129, "white space"):
             await ctx.expect_code(rpc, request_type(entity_id=bad), C.INVALID_ARGUMENT, "N-5",
                                   f"{name} of the malformed id {bad[:20]!r}")
+    # The same probes again after many calls: a module must not change its answers with time.
+    for round_ in range(VOLUME_ROUNDS):
+        other = ctx.tracker.name("never")
+        await ctx.expect_code(ctx.entities.GetEntityStatus, entity_pb2.GetEntityStatusRequest(
+            entity_id=other), C.NOT_FOUND, "N-5",
+            f"GetEntityStatus of an unknown id (round {round_ + 1} of {VOLUME_ROUNDS})")
+        if round_ % 10 == 0:
+            ctx.transcript.calls = ctx.transcript.calls[-20:]  # keep the report readable
     found = ctx.creatable()
     if found:
         entity = await ctx.create_entity(*found[0])
@@ -218,6 +229,18 @@ async def requested_ids(ctx: CheckContext) -> None:
     await ctx.expect_code(ctx.entities.CreateEntity, E(entity_type=spec.type, config=config,
                                                         media_type=media, entity_id=wanted),
                           C.ALREADY_EXISTS, "N-9", "an entity_id naming a live entity")
+    raced = ctx.tracker.name("raced")
+
+    async def create_raced() -> grpc.StatusCode:
+        code, _ = await ctx.code(ctx.entities.CreateEntity, E(
+            entity_type=spec.type, config=config, media_type=media, entity_id=raced))
+        return code
+    codes = await asyncio.gather(*(create_raced() for _ in range(CONCURRENT)))
+    if C.OK in codes:
+        ctx.tracker.add("entity", raced, ctx.check.name)
+    ctx.require(codes.count(C.OK) == 1 and codes.count(C.ALREADY_EXISTS) == CONCURRENT - 1,
+                "N-9", f"one OK and {CONCURRENT - 1} ALREADY_EXISTS for {CONCURRENT} concurrent "
+                f"CreateEntity of entity_id {raced!r}", ", ".join(c.name for c in codes))
     for bad in ("Capital", "-dash-first", "a" * 129, "dot.ted", "sp ace"):
         await ctx.expect_code(ctx.entities.CreateEntity, E(entity_type=spec.type, config=config,
                                                             media_type=media, entity_id=bad),
@@ -271,3 +294,31 @@ async def secrets_redacted(ctx: CheckContext) -> None:
                     repr(shown))
         return
     raise ctx.skip("no entity type takes a key containing password, secret or token")
+
+
+@CHECKS.check("N-6", "N-7", "N-5", title="concurrent ConfigureEntity and DestroyEntity of one "
+              "entity: each answer exact, one destroyed=true, then NOT_FOUND")
+async def concurrent_configure_and_destroy(ctx: CheckContext) -> None:
+    spec, config = ctx.any_creatable()
+    entity_id = entity_body(await ctx.create_entity(spec, config)).id
+    configure = entity_pb2.ConfigureEntityRequest(entity_id=entity_id, config=config)
+    destroy = entity_pb2.DestroyEntityRequest(entity_id=entity_id)
+
+    async def call(rpc, request) -> tuple[str, grpc.StatusCode, object]:  # type: ignore[no-untyped-def]
+        try:
+            return "", C.OK, await rpc(request, timeout=10.0)
+        except grpc.aio.AioRpcError as exc:
+            return "", exc.code(), exc.details()
+    calls = [call(ctx.entities.ConfigureEntity, configure) for _ in range(CONCURRENT)]
+    calls += [call(ctx.entities.DestroyEntity, destroy) for _ in range(2)]
+    answers = await asyncio.gather(*calls)
+    ctx.tracker.forget("entity", entity_id)
+    for _, code, details in answers[:CONCURRENT]:
+        ctx.require(code in (C.OK, C.NOT_FOUND), "N-5", "OK or NOT_FOUND for a ConfigureEntity "
+                    "racing a DestroyEntity", f"{code.name} {details}")
+    destroyed = [r.destroyed for _, code, r in answers[CONCURRENT:] if code == C.OK]
+    ctx.require(len(destroyed) == 2 and destroyed.count(True) == 1, "N-6",
+                "two OK DestroyEntity answers, exactly one destroyed=true",
+                str([(c.name, r) for _, c, r in answers[CONCURRENT:]]))
+    await ctx.expect_code(ctx.entities.GetEntityStatus, entity_pb2.GetEntityStatusRequest(
+        entity_id=entity_id), C.NOT_FOUND, "N-5", "GetEntityStatus after the destroy")

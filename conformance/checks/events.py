@@ -19,6 +19,7 @@ from mediagrid.v1 import entity_pb2, event_pb2
 CHECKS = Checks("events")
 T = event_pb2
 SETTLE = 1.0  # seconds for late reports to arrive before a whole-record check reads it
+MIN_REPORTS = 120
 
 
 def need_events(ctx: CheckContext) -> None:
@@ -29,16 +30,30 @@ def need_events(ctx: CheckContext) -> None:
 
 
 async def some_activity(ctx: CheckContext) -> None:
-    """Makes the module report a little (create, configure, destroy an entity)."""
+    """Makes the module report enough to judge: entities created, configured and destroyed
+    until more than MIN_REPORTS reports were made (some faults show only after the 100th),
+    and a flow started and stopped when the module has a sink."""
     found = ctx.creatable()
     if not found:
         return
     spec, config = found[0]
-    entity_id = entity_body(await ctx.create_entity(spec, config, rule="E-6")).id
-    await ctx.code(ctx.entities.ConfigureEntity, entity_pb2.ConfigureEntityRequest(
-        entity_id=entity_id, config=config))
-    await ctx.code(ctx.entities.DestroyEntity, entity_pb2.DestroyEntityRequest(entity_id=entity_id))
-    ctx.tracker.forget("entity", entity_id)
+    for _ in range(MIN_REPORTS):
+        if len(ctx.recorder.accepted(ctx.suite.target.instance_id)) > MIN_REPORTS:
+            break
+        entity_id = entity_body(await ctx.create_entity(spec, config, rule="E-6")).id
+        await ctx.code(ctx.entities.ConfigureEntity, entity_pb2.ConfigureEntityRequest(
+            entity_id=entity_id, config=config))
+        await ctx.code(ctx.entities.DestroyEntity,
+                       entity_pb2.DestroyEntityRequest(entity_id=entity_id))
+        ctx.tracker.forget("entity", entity_id)
+        await asyncio.sleep(0.01)
+    if ctx.suite.flows or not ctx.creatable("sink"):
+        return
+    from mediagrid.conformance.checks import pipeline_support as ps
+
+    _, sink, media = await ps.make(ctx, "sink")
+    connection = await ps.connect_target(ctx, sink, media, rule="E-8")
+    await ps.start_flow(ctx, [connection.id], rule="E-8")
 
 
 def by_instance(attempts: list[Attempt]) -> dict[str, list[Attempt]]:
@@ -46,6 +61,10 @@ def by_instance(attempts: list[Attempt]) -> dict[str, list[Attempt]]:
     for attempt in attempts:
         found[attempt.instance].append(attempt)
     return found
+
+
+def same_report(a: event_pb2.ModuleReport, b: event_pb2.ModuleReport) -> bool:
+    return a.SerializeToString(deterministic=True) == b.SerializeToString(deterministic=True)
 
 
 def timestamp_ns(report: event_pb2.ModuleReport) -> int:
@@ -69,6 +88,14 @@ async def headers_and_sequences(ctx: CheckContext) -> None:
                 f"reports from {sorted(streams) or 'no instance'}")
     for instance, attempts in streams.items():
         accepted = [a.report for a in attempts if a.outcome == "accepted"]
+        by_sequence = {r.header.sequence: r for r in accepted}
+        for attempt in attempts:
+            first = by_sequence.get(attempt.sequence)
+            if attempt.outcome == "duplicate" and first is not None and not same_report(
+                    first, attempt.report):
+                raise ctx.fail("E-2", f"sequence {attempt.sequence} for one report only "
+                               "(a repeat must be a retry of the same report)",
+                               f"{describe(first)}, then {describe(attempt.report)}")
         for report in accepted:
             ctx.require(report.header.module_id == ctx.suite.target.module_id, "E-1",
                         f"header.module_id {ctx.suite.target.module_id!r} (MEDIAGRID_MODULE_ID)",

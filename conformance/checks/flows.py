@@ -148,7 +148,7 @@ async def disconnect_breaks_flow(ctx: CheckContext) -> None:
         await ctx.ok(ctx.pipeline.DisconnectEntities, pipeline_pb2.DisconnectEntitiesRequest(
             connection_id=connection.id), "P-7", "DisconnectEntities")
         ctx.tracker.forget("connection", connection.id)
-        broken = await wait_state(ctx, started.id, "ERROR", 5.0, "P-14",
+        broken = await wait_state(ctx, started.id, "ERROR", 2.0, "P-14",
                                   f"after its connection {connection.id} was removed")
         ctx.require(connection.id in broken.status.error_message, "P-14",
                     f"an error_message naming {connection.id}",

@@ -133,6 +133,7 @@ async def start_and_shutdown(ctx: CheckContext) -> None:
                         f"{code.name} {details}".strip())
             with contextlib.suppress(grpc.aio.AioRpcError):
                 state = await ctx.module.HealthCheck(S.HealthCheckRequest(), timeout=1.0)
+                check_transitions(ctx, [*poller.states, state.status.state])
                 ctx.require(state.status.state == S.MODULE_STATE_STOPPING, "H-8",
                             "HealthCheck STOPPING after Shutdown",
                             state_name(state.status.state))
