@@ -26,9 +26,10 @@ if _version_not_supported:
 
 
 class ConfigurableModuleServiceStub:
-    """Module-wide configuration, served by modules that declare `configurable: true` in
-    module.yaml (rules C-* in docs/contract.md). Services call it directly at
-    ModuleInfo.grpc_address.
+    """Module-wide configuration, served by modules that declare `configurable: true` and a
+    `config_schema` in module.yaml (rules C-* in docs/contract.md). Services call it directly
+    at ModuleInfo.grpc_address. Every call answers while the module is READY or ERROR and is
+    UNAVAILABLE in STARTING and STOPPING (rule C-11).
     """
 
     def __init__(self, channel):
@@ -55,13 +56,15 @@ class ConfigurableModuleServiceStub:
 
 
 class ConfigurableModuleServiceServicer:
-    """Module-wide configuration, served by modules that declare `configurable: true` in
-    module.yaml (rules C-* in docs/contract.md). Services call it directly at
-    ModuleInfo.grpc_address.
+    """Module-wide configuration, served by modules that declare `configurable: true` and a
+    `config_schema` in module.yaml (rules C-* in docs/contract.md). Services call it directly
+    at ModuleInfo.grpc_address. Every call answers while the module is READY or ERROR and is
+    UNAVAILABLE in STARTING and STOPPING (rule C-11).
     """
 
     def GetConfigSchema(self, request, context):
-        """The JSON Schema (draft 2020-12) of the module's configuration.
+        """The JSON Schema (draft 2020-12) of the module's configuration: module.yaml's
+        config_schema (rules C-3, C-8).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -70,13 +73,14 @@ class ConfigurableModuleServiceServicer:
     def ApplyConfig(self, request, context):
         """Validates and applies a configuration. Invalid: INVALID_ARGUMENT naming the key, and the
         configuration in force does not change (rule C-4). Stale expected_revision: ABORTED.
+        A change to the same configuration keeps the revision (rule C-10).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetConfig(self, request, context):
-        """The configuration in force.
+        """The configuration in force; before any change, the schema's defaults (rule C-9).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -109,9 +113,10 @@ def add_ConfigurableModuleServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ConfigurableModuleService:
-    """Module-wide configuration, served by modules that declare `configurable: true` in
-    module.yaml (rules C-* in docs/contract.md). Services call it directly at
-    ModuleInfo.grpc_address.
+    """Module-wide configuration, served by modules that declare `configurable: true` and a
+    `config_schema` in module.yaml (rules C-* in docs/contract.md). Services call it directly
+    at ModuleInfo.grpc_address. Every call answers while the module is READY or ERROR and is
+    UNAVAILABLE in STARTING and STOPPING (rule C-11).
     """
 
     @staticmethod

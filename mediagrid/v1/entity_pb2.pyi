@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class MediaSource(_message.Message):
-    __slots__ = ("id", "name", "type", "config", "status", "provides")
+    __slots__ = ("id", "name", "type", "config", "status", "provides", "media_type")
     class ConfigEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -22,16 +22,18 @@ class MediaSource(_message.Message):
     CONFIG_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     PROVIDES_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     type: str
     config: _containers.ScalarMap[str, str]
     status: _common_pb2.EntityStatus
     provides: _common_pb2.EntityCapabilities
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., config: _Optional[_Mapping[str, str]] = ..., status: _Optional[_Union[_common_pb2.EntityStatus, _Mapping]] = ..., provides: _Optional[_Union[_common_pb2.EntityCapabilities, _Mapping]] = ...) -> None: ...
+    media_type: _common_pb2.MediaType
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., config: _Optional[_Mapping[str, str]] = ..., status: _Optional[_Union[_common_pb2.EntityStatus, _Mapping]] = ..., provides: _Optional[_Union[_common_pb2.EntityCapabilities, _Mapping]] = ..., media_type: _Optional[_Union[_common_pb2.MediaType, str]] = ...) -> None: ...
 
 class MediaSink(_message.Message):
-    __slots__ = ("id", "name", "type", "config", "status", "requires")
+    __slots__ = ("id", "name", "type", "config", "status", "requires", "media_type")
     class ConfigEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -45,13 +47,15 @@ class MediaSink(_message.Message):
     CONFIG_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     REQUIRES_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     type: str
     config: _containers.ScalarMap[str, str]
     status: _common_pb2.EntityStatus
     requires: _common_pb2.EntityCapabilities
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., config: _Optional[_Mapping[str, str]] = ..., status: _Optional[_Union[_common_pb2.EntityStatus, _Mapping]] = ..., requires: _Optional[_Union[_common_pb2.EntityCapabilities, _Mapping]] = ...) -> None: ...
+    media_type: _common_pb2.MediaType
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., config: _Optional[_Mapping[str, str]] = ..., status: _Optional[_Union[_common_pb2.EntityStatus, _Mapping]] = ..., requires: _Optional[_Union[_common_pb2.EntityCapabilities, _Mapping]] = ..., media_type: _Optional[_Union[_common_pb2.MediaType, str]] = ...) -> None: ...
 
 class Protocol(_message.Message):
     __slots__ = ("id", "name", "type", "config", "status", "requires_audio", "requires_video", "media_type")
@@ -81,7 +85,7 @@ class Protocol(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., config: _Optional[_Mapping[str, str]] = ..., status: _Optional[_Union[_common_pb2.EntityStatus, _Mapping]] = ..., requires_audio: _Optional[_Union[_common_pb2.EntityCapabilities, _Mapping]] = ..., requires_video: _Optional[_Union[_common_pb2.EntityCapabilities, _Mapping]] = ..., media_type: _Optional[_Union[_common_pb2.MediaType, str]] = ...) -> None: ...
 
 class Converter(_message.Message):
-    __slots__ = ("id", "name", "type", "config", "status", "input", "output")
+    __slots__ = ("id", "name", "type", "config", "status", "input", "output", "media_type")
     class ConfigEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -96,6 +100,7 @@ class Converter(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     type: str
@@ -103,7 +108,8 @@ class Converter(_message.Message):
     status: _common_pb2.EntityStatus
     input: _common_pb2.EntityCapabilities
     output: _common_pb2.EntityCapabilities
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., config: _Optional[_Mapping[str, str]] = ..., status: _Optional[_Union[_common_pb2.EntityStatus, _Mapping]] = ..., input: _Optional[_Union[_common_pb2.EntityCapabilities, _Mapping]] = ..., output: _Optional[_Union[_common_pb2.EntityCapabilities, _Mapping]] = ...) -> None: ...
+    media_type: _common_pb2.MediaType
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., config: _Optional[_Mapping[str, str]] = ..., status: _Optional[_Union[_common_pb2.EntityStatus, _Mapping]] = ..., input: _Optional[_Union[_common_pb2.EntityCapabilities, _Mapping]] = ..., output: _Optional[_Union[_common_pb2.EntityCapabilities, _Mapping]] = ..., media_type: _Optional[_Union[_common_pb2.MediaType, str]] = ...) -> None: ...
 
 class Entity(_message.Message):
     __slots__ = ("source", "sink", "protocol", "converter", "module_id")

@@ -27,7 +27,8 @@ if _version_not_supported:
 
 class EntityServiceStub:
     """Entity lifecycle inside one module (rules N-* in docs/contract.md).
-    Every call on a module that is not READY fails with UNAVAILABLE (rule H-10).
+    Every call on a module that is not READY fails with UNAVAILABLE (rule H-10). An empty or
+    malformed id is INVALID_ARGUMENT in every call (rule N-17).
     """
 
     def __init__(self, channel):
@@ -65,22 +66,25 @@ class EntityServiceStub:
 
 class EntityServiceServicer:
     """Entity lifecycle inside one module (rules N-* in docs/contract.md).
-    Every call on a module that is not READY fails with UNAVAILABLE (rule H-10).
+    Every call on a module that is not READY fails with UNAVAILABLE (rule H-10). An empty or
+    malformed id is INVALID_ARGUMENT in every call (rule N-17).
     """
 
     def CreateEntity(self, request, context):
-        """Creates an entity of one of the module's entity types. Idempotent per request_id:
-        a repeat with the same request_id returns the first call's entity (rule N-2).
-        Unknown type or bad config: INVALID_ARGUMENT. Media type the type cannot carry:
-        FAILED_PRECONDITION.
+        """Creates an entity of one of the module's entity types; it answers CONFIGURED (or ERROR),
+        never CREATED (rule N-13). Idempotent per request_id: a repeat with the same arguments
+        returns the first call's entity (rule N-2); with other arguments ALREADY_EXISTS, after
+        that entity was destroyed FAILED_PRECONDITION (rule N-16). Unknown type or bad config:
+        INVALID_ARGUMENT. Media type the type cannot carry: FAILED_PRECONDITION.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ConfigureEntity(self, request, context):
-        """Changes an entity's configuration. Unknown id: NOT_FOUND; bad config: INVALID_ARGUMENT,
-        and the previous configuration stays in force.
+        """Changes an entity's configuration, in CONFIGURED, ACTIVE or ERROR (rule N-14). Unknown
+        id: NOT_FOUND; bad config: INVALID_ARGUMENT, and the previous configuration stays in
+        force; a change an ACTIVE entity cannot apply while running: FAILED_PRECONDITION.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -95,14 +99,15 @@ class EntityServiceServicer:
 
     def DestroyEntity(self, request, context):
         """Destroys an entity and its connections. Idempotent for ids that existed (rule N-6);
-        NOT_FOUND only for ids this module instance never had.
+        NOT_FOUND only for ids this module instance never had. The id may then be used again
+        (rule N-18).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListEntities(self, request, context):
-        """Lists live entities in creation order, a page at a time.
+        """Lists live entities in creation order, a page at a time (rule N-19).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -146,7 +151,8 @@ def add_EntityServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class EntityService:
     """Entity lifecycle inside one module (rules N-* in docs/contract.md).
-    Every call on a module that is not READY fails with UNAVAILABLE (rule H-10).
+    Every call on a module that is not READY fails with UNAVAILABLE (rule H-10). An empty or
+    malformed id is INVALID_ARGUMENT in every call (rule N-17).
     """
 
     @staticmethod

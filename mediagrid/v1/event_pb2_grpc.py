@@ -30,9 +30,11 @@ class EventServiceStub:
 
     Every report carries a ReportHeader: module id, instance id and a sequence number that
     starts at 1 for each instance and rises by exactly 1 per report, whatever its kind.
-    A module retries a report with the same sequence until it is acknowledged; the
-    orchestrator acknowledges a duplicate without delivering it again, so delivery into the
-    event stream is exactly-once per (instance_id, sequence) (rule E-3).
+    A module retries a report with the same sequence until it is acknowledged (rules E-3,
+    E-23); the orchestrator acknowledges a duplicate without delivering it again, so delivery
+    into the event stream is exactly-once per (instance_id, sequence) (rule E-4). Reports a
+    module dropped leave gaps that a WARNING declares (rule E-22). A report that can never be
+    accepted is INVALID_ARGUMENT, one that cannot be taken now UNAVAILABLE (rule E-24).
     """
 
     def __init__(self, channel):
@@ -68,9 +70,11 @@ class EventServiceServicer:
 
     Every report carries a ReportHeader: module id, instance id and a sequence number that
     starts at 1 for each instance and rises by exactly 1 per report, whatever its kind.
-    A module retries a report with the same sequence until it is acknowledged; the
-    orchestrator acknowledges a duplicate without delivering it again, so delivery into the
-    event stream is exactly-once per (instance_id, sequence) (rule E-3).
+    A module retries a report with the same sequence until it is acknowledged (rules E-3,
+    E-23); the orchestrator acknowledges a duplicate without delivering it again, so delivery
+    into the event stream is exactly-once per (instance_id, sequence) (rule E-4). Reports a
+    module dropped leave gaps that a WARNING declares (rule E-22). A report that can never be
+    accepted is INVALID_ARGUMENT, one that cannot be taken now UNAVAILABLE (rule E-24).
     """
 
     def ReportEvent(self, request, context):
@@ -138,9 +142,11 @@ class EventService:
 
     Every report carries a ReportHeader: module id, instance id and a sequence number that
     starts at 1 for each instance and rises by exactly 1 per report, whatever its kind.
-    A module retries a report with the same sequence until it is acknowledged; the
-    orchestrator acknowledges a duplicate without delivering it again, so delivery into the
-    event stream is exactly-once per (instance_id, sequence) (rule E-3).
+    A module retries a report with the same sequence until it is acknowledged (rules E-3,
+    E-23); the orchestrator acknowledges a duplicate without delivering it again, so delivery
+    into the event stream is exactly-once per (instance_id, sequence) (rule E-4). Reports a
+    module dropped leave gaps that a WARNING declares (rule E-22). A report that can never be
+    accepted is INVALID_ARGUMENT, one that cannot be taken now UNAVAILABLE (rule E-24).
     """
 
     @staticmethod

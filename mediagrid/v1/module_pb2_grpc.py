@@ -54,7 +54,9 @@ class ModuleServiceServicer:
     def HealthCheck(self, request, context):
         """Reports the module's state and health. Answers within the caller's deadline even while
         the module is busy with entity work (rule H-5). Never fails for a running module: a
-        module that is STARTING or in ERROR says so in the response with status OK.
+        module that is STARTING, in ERROR or STOPPING says so in the response with status OK
+        (rule H-22). Needs the bearer token when one is configured (rule S-2); unauthenticated
+        probes use grpc.health.v1.Health.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -62,7 +64,8 @@ class ModuleServiceServicer:
 
     def Shutdown(self, request, context):
         """Asks the module to stop: it moves to STOPPING and answers at once, then stops its flows
-        and entities within the grace period and exits with code 0 (rule H-8).
+        and entities within the grace period and exits with code 0 (rules H-8, H-26). Answers OK
+        in every state; while STOPPING, with initiated=false (rule H-22).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -33,6 +33,8 @@ class PipelineServiceStub:
     calls with the same connection_id: first TARGET to the target's module, which listens and
     returns the MediaEndpoint it listens on; then SOURCE to the source's module with that
     endpoint, which sends media to it (rule P-4). One source entity may feed several targets.
+    Connection and flow ids follow the entity id pattern; an empty or malformed one is
+    INVALID_ARGUMENT (rule N-17).
     """
 
     def __init__(self, channel):
@@ -81,26 +83,31 @@ class PipelineServiceServicer:
     calls with the same connection_id: first TARGET to the target's module, which listens and
     returns the MediaEndpoint it listens on; then SOURCE to the source's module with that
     endpoint, which sends media to it (rule P-4). One source entity may feed several targets.
+    Connection and flow ids follow the entity id pattern; an empty or malformed one is
+    INVALID_ARGUMENT (rule N-17).
     """
 
     def ConnectEntities(self, request, context):
         """Creates one side (or both, for LOCAL) of a connection. Idempotent per connection_id with
-        identical arguments. Unknown entity: NOT_FOUND. Media type or capability mismatch:
-        FAILED_PRECONDITION. Same connection_id with different arguments: ALREADY_EXISTS.
+        the same arguments (rule P-18). Unknown entity: NOT_FOUND. Media type, kind, codec or
+        transport mismatch: FAILED_PRECONDITION (rules P-2, P-3, P-15, P-16). Same
+        connection_id with different arguments: ALREADY_EXISTS.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DisconnectEntities(self, request, context):
-        """Removes this module's side of a connection. Idempotent for ids that existed.
+        """Removes this module's side of a connection. Idempotent for ids that existed; the id may
+        then be used again (rule N-18).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def StartFlow(self, request, context):
-        """Starts media on this module's part of a flow. Unknown connection: NOT_FOUND.
+        """Starts media on this module's part of a flow. Unknown connection: NOT_FOUND; a
+        connection running in another flow: FAILED_PRECONDITION (rule P-19).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -115,6 +122,7 @@ class PipelineServiceServicer:
 
     def GetFlowStatus(self, request, context):
         """Current state and measured metrics of a flow (rules P-10, P-11). Unknown id: NOT_FOUND.
+        A stopped flow answers STOPPED for the life of the instance.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -122,7 +130,9 @@ class PipelineServiceServicer:
 
     def AdjustQuality(self, request, context):
         """Changes the quality of a running flow (bitrate, size, frame rate, codec). The module
-        restarts its encoder and switches at the new encoder's first keyframe (rule P-9).
+        holding the source side restarts its encoder and switches at the new encoder's first
+        keyframe (rule P-9). Unknown flow or a connection not in it: NOT_FOUND; stopped flow
+        or a quality the entity cannot apply: FAILED_PRECONDITION (rule P-20).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -177,6 +187,8 @@ class PipelineService:
     calls with the same connection_id: first TARGET to the target's module, which listens and
     returns the MediaEndpoint it listens on; then SOURCE to the source's module with that
     endpoint, which sends media to it (rule P-4). One source entity may feed several targets.
+    Connection and flow ids follow the entity id pattern; an empty or malformed one is
+    INVALID_ARGUMENT (rule N-17).
     """
 
     @staticmethod
