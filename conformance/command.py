@@ -108,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
         manifest = load_manifest(path)
     except ManifestError as exc:
         print(exc, file=sys.stderr)
+        print("mediagrid conformance: rule C-1 (MUST) is broken: a module ships a module.yaml "
+              "valid against the published schema; fix the problems above", file=sys.stderr)
         return EXIT_INVALID
     console = Console(stderr=args.json_file == "-")
     live = console.is_terminal

@@ -81,7 +81,8 @@ def print_failure(report: RunReport, result: Result, console: Console) -> None:
             console.print(escape(call.line()), highlight=False, soft_wrap=True)
     for note in result.notes:
         console.print(f"note: {escape(note)}")
-    console.print(f"[bold]re-run[/]: {escape(rerun_line(report, result))}", highlight=False)
+    console.print(f"[bold]re-run[/]: {escape(rerun_line(report, result))}", highlight=False,
+                  soft_wrap=True)
 
 
 def to_json(report: RunReport) -> dict[str, Any]:
