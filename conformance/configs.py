@@ -13,7 +13,8 @@ import jsonschema
 from mediagrid.manifest.durations import parse_duration
 from mediagrid.manifest.model import EntityTypeSpec, ModuleManifest
 
-DEFAULT_STALL_PERIOD = 5.0
+DEFAULT_STALL_PERIOD = 5.0  # contract P-11
+DEFAULT_START_PERIOD = 10.0  # contract P-21
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,11 @@ class InvalidConfig:
 def stall_period(manifest: ModuleManifest) -> float:
     value = manifest.conformance.get("stall_period")
     return DEFAULT_STALL_PERIOD if value is None else parse_duration(value)
+
+
+def start_period(manifest: ModuleManifest) -> float:
+    value = manifest.conformance.get("start_period")
+    return DEFAULT_START_PERIOD if value is None else parse_duration(value)
 
 
 def _sample(schema: Mapping[str, Any]) -> str | None:

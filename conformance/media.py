@@ -46,7 +46,7 @@ def pick_codec(media: str, accepted: tuple[str, ...]) -> str | None:
 class Rate:
     """Frames and bytes over a sliding window of progress samples."""
 
-    window: float = 2.0
+    window: float = 5.0  # contract §4.4: a check counts over at least 5 s
 
     def __post_init__(self) -> None:
         self.samples: collections.deque[tuple[float, int, int]] = collections.deque()
@@ -115,44 +115,47 @@ class MediaSender:
 
 
 class MediaReceiver:
-    """Listens on a loopback UDP port; measures the MPEG-TS that arrives."""
+    """Listens on a loopback UDP port (the URL of contract §4.1); counts the MPEG-TS bytes of
+    every datagram itself (contract §4.4: bytes on the wire) and feeds them to ffmpeg, whose
+    progress gives the frames."""
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_udp_port()
         self.url = presets.udp_send_url(self.port)  # what the module's source sends to
-        listen = presets.udp_listen_url(self.port)
         args = [ffmpeg_path(), "-hide_banner", "-nostdin", "-loglevel", "error",
-                "-analyzeduration", "500000", "-probesize", "500000", "-i", listen,
-                "-map", "0", "-c", "copy", "-f", "mpegts", "pipe:1"]
+                "-analyzeduration", "500000", "-probesize", "500000", "-f", "mpegts",
+                "-i", "pipe:0", "-map", "0", "-c", "copy", "-f", "null", "-"]
         self.rate = Rate()
         self.bytes = 0
         self.process = FfmpegProcess(args, name="conformance-receiver", stall_timeout=None,
-                                     restart="always", stdout=asyncio.subprocess.PIPE,
+                                     restart="always", stdin=asyncio.subprocess.PIPE,
                                      on_progress=self._progress)
-        self._drain: asyncio.Task[None] | None = None
+        self._transport: asyncio.DatagramTransport | None = None
 
     def _progress(self, progress: Progress) -> None:
         self.rate.add(progress.frame, self.bytes)
 
-    async def _count(self) -> None:
-        while True:
-            stdout = self.process.stdout
-            if stdout is None:
-                await asyncio.sleep(0.05)
-                continue
-            chunk = await stdout.read(65536)
-            if chunk:
-                self.bytes += len(chunk)
-            else:
-                await asyncio.sleep(0.05)  # this run ended; the supervisor starts another
+    def _datagram(self, data: bytes) -> None:
+        self.bytes += len(data)
+        stdin = self.process.stdin
+        if stdin is not None and not stdin.is_closing():
+            stdin.write(data)
 
     async def start(self) -> None:
         await self.process.start()
-        self._drain = asyncio.create_task(self._count())
+        loop = asyncio.get_running_loop()
+        receiver = self
+
+        class Protocol(asyncio.DatagramProtocol):
+            def datagram_received(self, data: bytes, addr: object) -> None:
+                receiver._datagram(data)
+
+        self._transport, _ = await loop.create_datagram_endpoint(
+            Protocol, local_addr=("127.0.0.1", self.port))
 
     async def stop(self) -> None:
-        if self._drain is not None:
-            self._drain.cancel()
+        if self._transport is not None:
+            self._transport.close()
         await self.process.stop(grace=1.0)
 
 

@@ -23,10 +23,11 @@ class Attempt:
     report: event_pb2.ModuleReport
     at: float  # time.monotonic() of arrival
     rpc: str  # event, status, metrics, batch
-    outcome: str  # accepted, duplicate, refused, unauthenticated
+    outcome: str  # accepted, duplicate, refused, rejected, unauthenticated
     authorization: str
     batch_size: int
     call: int  # the number of the call that brought it (a batch shares one)
+    deadline: float | None = None  # seconds the caller left for the call (E-23), None: none
 
     @property
     def sequence(self) -> int:
@@ -64,6 +65,7 @@ class EventRecorder(event_pb2_grpc.EventServiceServicer):
     token: str = ""
     attempts: list[Attempt] = field(default_factory=list)
     refuse_next: int = 0  # calls to answer UNAVAILABLE (the report is recorded as refused)
+    reject_next: int = 0  # calls to answer INVALID_ARGUMENT (recorded as rejected, E-23)
     calls: int = 0
     _highest: dict[str, int] = field(default_factory=dict)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -97,24 +99,31 @@ class EventRecorder(event_pb2_grpc.EventServiceServicer):
         now = time.monotonic()
         auth = dict(context.invocation_metadata() or ()).get("authorization", "")
         refused = self.refuse_next > 0
+        rejected = not refused and self.reject_next > 0
+        deadline = context.time_remaining()
         unauthenticated = bool(self.token) and auth != f"Bearer {self.token}"
         accepted = duplicates = 0
         self.calls += 1
         for report in reports:
-            if refused or unauthenticated:
-                outcome = "refused" if refused else "unauthenticated"
+            if refused or rejected or unauthenticated:
+                outcome = ("refused" if refused else "rejected" if rejected
+                           else "unauthenticated")
             elif report.header.sequence <= self._highest.get(report.header.instance_id, 0):
                 outcome, duplicates = "duplicate", duplicates + 1
             else:
                 self._highest[report.header.instance_id] = report.header.sequence
                 outcome, accepted = "accepted", accepted + 1
             self.attempts.append(Attempt(report, now, rpc, outcome, auth, len(reports),
-                                         self.calls))
+                                         self.calls, deadline))
         self._changed.set()
         self._changed = asyncio.Event()
         if refused:
             self.refuse_next -= 1
             await context.abort(grpc.StatusCode.UNAVAILABLE, "refused by the conformance suite")
+        if rejected:
+            self.reject_next -= 1
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                "rejected by the conformance suite (rule E-23: do not retry)")
         if unauthenticated:
             await context.abort(grpc.StatusCode.UNAUTHENTICATED,
                                 "missing or wrong bearer token (rule S-3)")
@@ -144,8 +153,9 @@ class EventServer:
     """Serves an EventRecorder on one loopback port; `drop()` and `restore()` keep the port,
     so the module under test sees the orchestrator go away and come back."""
 
-    def __init__(self, recorder: EventRecorder, port: int = 0, host: str = "127.0.0.1") -> None:
-        self.recorder, self.host = recorder, host
+    def __init__(self, recorder: EventRecorder, port: int = 0, host: str = "127.0.0.1",
+                 credentials: grpc.ServerCredentials | None = None) -> None:
+        self.recorder, self.host, self.credentials = recorder, host, credentials
         self.port = port or free_port(host)
         self._server: grpc.aio.Server | None = None
 
@@ -160,7 +170,10 @@ class EventServer:
     async def start(self) -> None:
         server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         event_pb2_grpc.add_EventServiceServicer_to_server(self.recorder, server)
-        server.add_insecure_port(self.address)
+        if self.credentials is None:
+            server.add_insecure_port(self.address)
+        else:
+            server.add_secure_port(self.address, self.credentials)
         await server.start()
         self._server = server
 

@@ -21,6 +21,12 @@ CHECKS = Checks("config")
 C = grpc.StatusCode
 
 
+async def raw_manifest(ctx: CheckContext) -> dict[str, Any]:
+    from mediagrid.conformance.checks.manifest import raw
+
+    return await raw(ctx)
+
+
 def needs_configurable(manifest) -> str | None:  # type: ignore[no-untyped-def]
     return None if manifest.configurable else "module.yaml does not say configurable: true"
 
@@ -52,6 +58,16 @@ async def schema_of(ctx: CheckContext) -> dict[str, Any]:
     return schema
 
 
+def variants(schema: dict[str, Any], valid: dict[str, str]) -> list[dict[str, str]]:
+    """Valid one-key changes of `valid` (another enum value), to make a real change."""
+    found = []
+    for key, prop in (schema.get("properties") or {}).items():
+        for value in prop.get("enum", ()) if isinstance(prop, dict) else ():
+            if isinstance(value, str) and value != valid.get(key):
+                found.append({key: value})
+    return found
+
+
 async def module_config(ctx: CheckContext, schema: dict[str, Any]) -> dict[str, str]:
     sample = ctx.manifest.conformance.get("module_config")
     found = dict(sample) if sample is not None else configs.valid_from_schema(schema)
@@ -62,10 +78,36 @@ async def module_config(ctx: CheckContext, schema: dict[str, Any]) -> dict[str, 
 
 
 @CHECKS.check("C-3", profile=CONFIGURATION, needs=[needs_configurable],
-              title="ConfigurableModuleService is served; GetConfigSchema is a JSON Schema")
+              title="ConfigurableModuleService is served; GetConfigSchema is module.yaml's "
+              "config_schema as a JSON Schema")
 async def serves_config_service(ctx: CheckContext) -> None:
-    await schema_of(ctx)
+    schema = await schema_of(ctx)
+    declared = (await raw_manifest(ctx)).get("config_schema")
+    if declared is not None:
+        served = {k: v for k, v in schema.items() if k != "$schema"}
+        ctx.require(served == {k: v for k, v in declared.items() if k != "$schema"}, "C-3",
+                    "GetConfigSchema equal to module.yaml config_schema",
+                    json.dumps(schema)[:200])
     await ctx.ok(ctx.config.GetConfig, config_pb2.GetConfigRequest(), "C-3", "GetConfig")
+
+
+@CHECKS.check("C-9", profile=CONFIGURATION, needs=[needs_configurable], launch_only=True,
+              title="a new instance's configuration (revision 0) is config_schema's string "
+              "defaults")
+async def defaults_at_revision_zero(ctx: CheckContext) -> None:
+    async with ctx.launch() as process:
+        ctx.stubs(ctx.channel(process.address))
+        schema = (await raw_manifest(ctx)).get("config_schema") or await schema_of(ctx)
+        defaults = {k: p["default"] for k, p in (schema.get("properties") or {}).items()
+                    if isinstance(p, dict) and isinstance(p.get("default"), str)}
+        answer = await ctx.ok(ctx.config.GetConfig, config_pb2.GetConfigRequest(), "C-9",
+                              "GetConfig on a new instance")
+        shown = {k: ("***" if v == "***" else v) for k, v in answer.config.items()}
+        want = {k: ("***" if dict(answer.config).get(k) == "***" else v)
+                for k, v in defaults.items()}
+        ctx.require(answer.revision == 0 and shown == want, "C-9",
+                    f"revision 0 with the schema's defaults {defaults}",
+                    f"revision {answer.revision}, {dict(answer.config)}")
 
 
 @CHECKS.check("C-4", profile=CONFIGURATION, needs=[needs_configurable], exclusive=True,
@@ -88,8 +130,14 @@ async def invalid_config_refused(ctx: CheckContext) -> None:
         ctx.require(after.config == before.config and after.revision == before.revision, "C-4",
                     f"the configuration in force unchanged (revision {before.revision})",
                     f"revision {after.revision}, {dict(after.config)}")
+    changed = {**valid, **next(iter(variants(schema, valid)), {})}
     checked = await ctx.ok(ctx.config.ApplyConfig, config_pb2.ApplyConfigRequest(
-        config=valid, validate_only=True), "C-4", "ApplyConfig validate_only with a valid config")
+        config=changed, validate_only=True), "C-4",
+        "ApplyConfig validate_only with a valid config")
+    if dict(before.config) != changed:
+        ctx.require(checked.revision == before.revision + 1, "C-10",
+                    f"validate_only answering the revision it would have ({before.revision + 1})",
+                    str(checked.revision))
     after = await ctx.ok(ctx.config.GetConfig, config_pb2.GetConfigRequest(), "C-4", "GetConfig")
     ctx.require(after.revision == before.revision and after.config == before.config, "C-4",
                 f"validate_only changing nothing (revision {before.revision})",
@@ -98,7 +146,8 @@ async def invalid_config_refused(ctx: CheckContext) -> None:
         ctx.note("the module's config schema refuses nothing the suite could generate")
 
 
-@CHECKS.check("C-5", "C-6", profile=CONFIGURATION, needs=[needs_configurable], exclusive=True,
+@CHECKS.check("C-5", "C-6", "C-10", profile=CONFIGURATION, needs=[needs_configurable],
+              exclusive=True,
               title="each applied change raises the revision by 1; a stale expected_revision is "
               "ABORTED; an INFO event gives the revision")
 async def revisions(ctx: CheckContext) -> None:
@@ -116,6 +165,14 @@ async def revisions(ctx: CheckContext) -> None:
         f"ApplyConfig with expected_revision={stale} (the one in force)")
     ctx.require(applied.revision == stale + 1, "C-5", f"revision {stale + 1}",
                 str(applied.revision))
+    same = await ctx.ok(ctx.config.ApplyConfig, config_pb2.ApplyConfigRequest(config=valid),
+                        "C-10", "ApplyConfig of the configuration already in force")
+    ctx.require(same.revision == applied.revision, "C-10",
+                f"the same revision ({applied.revision}) for a change that changes nothing",
+                str(same.revision))
+    await ctx.expect_code(ctx.config.ApplyConfig, config_pb2.ApplyConfigRequest(
+        config=valid, validate_only=True, expected_revision=stale), C.ABORTED, "C-10",
+        "validate_only with a stale expected_revision (it makes every check)")
     await ctx.expect_code(ctx.config.ApplyConfig, config_pb2.ApplyConfigRequest(
         config=valid, expected_revision=stale), C.ABORTED, "C-5",
         f"a stale expected_revision ({stale}; {applied.revision} is in force)")

@@ -7,18 +7,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import socket
 import time
 
 import grpc
 from grpc_health.v1 import health_pb2
 
 from mediagrid.conformance.checks.health import NOT_SERVING, serving_name, state_name
-from mediagrid.conformance.context import CheckContext
+from mediagrid.conformance.context import CheckContext, entity_body
 from mediagrid.conformance.launch import LaunchedModule
 from mediagrid.conformance.registry import PROCESS, Checks
-from mediagrid.process import free_port
-from mediagrid.v1 import entity_pb2, module_pb2
+from mediagrid.v1 import config_pb2, entity_pb2, event_pb2, module_pb2
 
 CHECKS = Checks("lifecycle")
 S = module_pb2
@@ -41,11 +39,12 @@ def check_transitions(ctx: CheckContext, states: list[int]) -> None:
 
 
 class StatePoller:
-    """Polls HealthCheck on an instance and keeps every state seen, in order."""
+    """Polls HealthCheck on an instance and keeps every state (and health) seen, in order."""
 
     def __init__(self, ctx: CheckContext, process: LaunchedModule) -> None:
         ctx.stubs(ctx.channel(process.address))
         self.ctx, self.states = ctx, []  # type: ignore[var-annotated]
+        self.healths: list[tuple[int, int]] = []
         self.stub = ctx.module
         self._task: asyncio.Task[None] | None = None
 
@@ -54,6 +53,7 @@ class StatePoller:
             with contextlib.suppress(grpc.aio.AioRpcError):
                 response = await self.stub.HealthCheck(S.HealthCheckRequest(), timeout=1.0)
                 self.states.append(response.status.state)
+                self.healths.append((response.status.state, response.status.health))
             await asyncio.sleep(0.02)
 
     def __enter__(self) -> StatePoller:
@@ -88,9 +88,11 @@ async def probe_while_starting(ctx: CheckContext, process: LaunchedModule) -> bo
     return seen
 
 
-@CHECKS.check("H-8", "H-6", "H-7", "H-9", "H-10", "H-11", profile=PROCESS, launch_only=True,
+@CHECKS.check("H-8", "H-6", "H-7", "H-9", "H-10", "H-11", "H-22", "H-25", "H-26", "C-11",
+              profile=PROCESS, launch_only=True, timeout=60.0,
               title="a new instance: new instance_id, UNAVAILABLE unless READY, Shutdown moves "
-              "to STOPPING, answers once initiated=true, exits 0", timeout=60.0)
+              "to STOPPING, answers once initiated=true, stops everything with its reports, "
+              "exits 0")
 async def start_and_shutdown(ctx: CheckContext) -> None:
     async with ctx.launch(ready=False) as process:
         ctx.stubs(ctx.channel(process.address))
@@ -103,14 +105,12 @@ async def start_and_shutdown(ctx: CheckContext) -> None:
                                f"({ctx.manifest.supervision.startup_timeout:g} s)",
                                str(exc)) from None
             ctx.stubs(ctx.channel(process.address))
-            ctx.require(ready.status.instance_id and
-                        ready.status.instance_id != ctx.suite.target.instance_id, "H-6",
+            instance = ready.status.instance_id
+            ctx.require(instance and instance != ctx.suite.target.instance_id, "H-6",
                         "a new instance_id for a new process start "
                         f"(the first process had {ctx.suite.target.instance_id!r})",
-                        repr(ready.status.instance_id))
-            found = ctx.creatable()
-            if found:
-                await ctx.create_entity(*found[0])
+                        repr(instance))
+            made = await populate(ctx)
             watch = ctx.health.Watch(health_pb2.HealthCheckRequest(service=""))
             watched: list[int] = []
 
@@ -126,32 +126,86 @@ async def start_and_shutdown(ctx: CheckContext) -> None:
             first = await ctx.ok(ctx.module.Shutdown, request, "H-8", "Shutdown")
             ctx.require(first.initiated, "H-8", "initiated=true from the first Shutdown",
                         "initiated=false")
-            code, details = await ctx.code(ctx.entities.ListEntities,
-                                           entity_pb2.ListEntitiesRequest(), deadline=2.0)
-            ctx.require(code == grpc.StatusCode.UNAVAILABLE, "H-10",
-                        "UNAVAILABLE for ListEntities after Shutdown (STOPPING)",
-                        f"{code.name} {details}".strip())
-            with contextlib.suppress(grpc.aio.AioRpcError):
-                state = await ctx.module.HealthCheck(S.HealthCheckRequest(), timeout=1.0)
-                check_transitions(ctx, [*poller.states, state.status.state])
-                ctx.require(state.status.state == S.MODULE_STATE_STOPPING, "H-8",
-                            "HealthCheck STOPPING after Shutdown",
-                            state_name(state.status.state))
-                again = await ctx.module.Shutdown(request, timeout=1.0)
-                ctx.require(not again.initiated, "H-8",
-                            "initiated=false from a Shutdown while one is under way",
-                            "initiated=true")
+            await while_stopping(ctx, process, poller, request)
             code_exit = await process.exit_code(within=3 + EXIT_WAIT)
             follower.cancel()
             await asyncio.gather(follower, return_exceptions=True)
             ctx.require(code_exit == 0, "H-8", "exit code 0 within the grace period (3 s)",
                         "still running" if code_exit is None else f"exit code {code_exit}")
         check_transitions(ctx, poller.states)
+        for state, health in poller.healths:
+            ctx.require(health != 0, "H-25", "ModuleStatus.health set in every answer",
+                        "HEALTH_STATUS_UNSPECIFIED")
+            ctx.require(state != S.MODULE_STATE_ERROR or health == 3, "H-25",
+                        "UNHEALTHY while ERROR", f"health {health} in ERROR")
         ctx.require(NOT_SERVING in watched or not watched, "H-7",
                     "Watch('') to send NOT_SERVING when the module left READY",
                     ", ".join(serving_name(s) for s in watched))
         if not saw_starting:
             ctx.note("the STARTING window was too short to probe H-10 there")
+        await reported_the_stop(ctx, instance, made)
+
+
+async def populate(ctx: CheckContext) -> dict[str, str]:
+    """Gives the instance something to stop: an entity, and a connection and a flow when it
+    has a sink. Returns what it made by kind."""
+    made: dict[str, str] = {}
+    if ctx.creatable("sink"):
+        from mediagrid.conformance.checks import pipeline_support as ps
+
+        _, made["entity"], media = await ps.make(ctx, "sink")
+        made["connection"] = (await ps.connect_target(ctx, made["entity"], media, rule="H-26")).id
+        made["flow"] = (await ps.start_flow(ctx, [made["connection"]], rule="H-26")).id
+    elif ctx.creatable():
+        made["entity"] = entity_body(await ctx.create_entity(*ctx.creatable()[0])).id
+    return made
+
+
+async def while_stopping(ctx: CheckContext, process: LaunchedModule, poller: StatePoller,
+                         request: module_pb2.ShutdownRequest) -> None:
+    """H-10, H-22, C-11: in STOPPING, entity, pipeline and config calls are UNAVAILABLE,
+    HealthCheck and Shutdown still answer OK (until the process exits)."""
+    code, details = await ctx.code(ctx.entities.ListEntities, entity_pb2.ListEntitiesRequest(),
+                                   deadline=2.0)
+    ctx.require(code == grpc.StatusCode.UNAVAILABLE, "H-10",
+                "UNAVAILABLE for ListEntities after Shutdown (STOPPING)",
+                f"{code.name} {details}".strip())
+    if ctx.manifest.configurable:
+        code, details = await ctx.code(ctx.config.GetConfig, config_pb2.GetConfigRequest(),
+                                       deadline=2.0)
+        ctx.require(code == grpc.StatusCode.UNAVAILABLE, "C-11",
+                    "UNAVAILABLE for GetConfig while STOPPING", f"{code.name} {details}".strip())
+    try:
+        state = await ctx.module.HealthCheck(S.HealthCheckRequest(), timeout=1.0)
+        check_transitions(ctx, [*poller.states, state.status.state])
+        ctx.require(state.status.state == S.MODULE_STATE_STOPPING, "H-8",
+                    "HealthCheck STOPPING after Shutdown", state_name(state.status.state))
+        again = await ctx.module.Shutdown(request, timeout=1.0)
+        ctx.require(not again.initiated, "H-22",
+                    "initiated=false from a Shutdown while one is under way", "initiated=true")
+    except grpc.aio.AioRpcError as exc:
+        still = await process.exit_code(within=1.0) is None
+        ctx.require(not still, "H-22", "HealthCheck and Shutdown answering OK while STOPPING",
+                    f"{exc.code().name}: {exc.details()} while the process still runs")
+
+
+async def reported_the_stop(ctx: CheckContext, instance: str, made: dict[str, str]) -> None:
+    """H-26: the shutdown stopped the flow, removed the connection, destroyed the entity, each
+    with its report, and delivered them before exiting."""
+    if ctx.suite.events is None or not made:
+        return
+    wanted = {"flow": (event_pb2.EVENT_TYPE_FLOW_STOPPED, "flow_id"),
+              "connection": (event_pb2.EVENT_TYPE_CONNECTION_REMOVED, "connection_id"),
+              "entity": (event_pb2.EVENT_TYPE_ENTITY_DESTROYED, "source_entity_id")}
+    events = [a.report.event for a in ctx.recorder.attempts
+              if a.instance == instance and a.outcome == "accepted"
+              and a.report.WhichOneof("report") == "event"]
+    for kind, identifier in made.items():
+        event_type, field = wanted[kind]
+        ctx.require(any(e.type == event_type and getattr(e, field) == identifier
+                        for e in events), "H-26",
+                    f"{event_pb2.EventType.Name(event_type)} for {kind} {identifier} delivered "
+                    "by the shutdown", "not received before the process exited")
 
 
 @CHECKS.check("H-8", profile=PROCESS, launch_only=True, timeout=40.0,
@@ -162,53 +216,3 @@ async def sigterm_exits_zero(ctx: CheckContext) -> None:
         code = await process.exit_code(within=5 + EXIT_WAIT)
         ctx.require(code == 0, "H-8", "exit code 0 after SIGTERM (default grace 5 s)",
                     "still running" if code is None else f"exit code {code}")
-
-
-@CHECKS.check("H-2", profile=PROCESS, launch_only=True, timeout=40.0,
-              title="a GRPC_PORT already in use (or a bind host that is not local): exit 98")
-async def taken_port_exits_98(ctx: CheckContext) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        async with ctx.launch(port=port, ready=False) as process:
-            code = await process.exit_code(within=EXIT_WAIT)
-            ctx.require(code == 98, "H-2", f"exit code 98 when GRPC_PORT={port} is taken",
-                        "still running" if code is None else f"exit code {code}")
-    async with ctx.launch(bind_host="192.0.2.1", port=free_port(), ready=False) as process:
-        code = await process.exit_code(within=EXIT_WAIT)
-        ctx.require(code == 98, "H-2", "exit code 98 when MEDIAGRID_BIND_HOST=192.0.2.1 "
-                    "(not a local address) cannot be bound",
-                    "still running" if code is None else f"exit code {code}")
-
-
-@CHECKS.check("H-3", profile=PROCESS, launch_only=True, timeout=40.0,
-              title="GRPC_PORT missing or not a port number: exit 2 naming GRPC_PORT")
-async def bad_port_exits_2(ctx: CheckContext) -> None:
-    async def attempt(value: str | None) -> tuple[str | None, int | None, str]:
-        async with ctx.launch(overrides={"GRPC_PORT": value}, ready=False) as process:
-            code = await process.exit_code(within=EXIT_WAIT)
-            await asyncio.sleep(0.1)  # let the output pumps catch the last words
-            return value, code, process.output.text()
-
-    results = await asyncio.gather(*(attempt(v) for v in (None, "not-a-port", "70000")))
-    for value, code, output in results:
-        shown = "missing" if value is None else f"GRPC_PORT={value!r}"
-        ctx.require(code == 2, "H-3", f"exit code 2 with {shown}",
-                    "still running" if code is None else f"exit code {code}")
-        ctx.require("GRPC_PORT" in output, "H-3", f"stderr naming GRPC_PORT with {shown}",
-                    repr(output[-300:]))
-
-
-@CHECKS.check("H-1", profile=PROCESS, launch_only=True, timeout=40.0,
-              title="binds MEDIAGRID_BIND_HOST: with 127.0.0.2 it serves there, not on 127.0.0.1")
-async def binds_the_given_host(ctx: CheckContext) -> None:
-    port = free_port("127.0.0.2")
-    async with ctx.launch(bind_host="127.0.0.2", port=port) as process:
-        ctx.require(process.address == f"127.0.0.2:{port}", "H-1", "address 127.0.0.2",
-                    process.address)
-        with socket.socket() as probe:
-            probe.settimeout(1.0)
-            refused = probe.connect_ex(("127.0.0.1", port)) != 0
-        ctx.require(refused, "H-1", f"nothing listening on 127.0.0.1:{port} when told to bind "
-                    "127.0.0.2", "a connection was accepted")

@@ -18,19 +18,19 @@ CHECKS = Checks("security")
 C = grpc.StatusCode
 
 
-def listening_addresses(port: int) -> list[str] | None:
-    """Local addresses with a TCP socket LISTENing on `port` (Linux /proc), None elsewhere."""
+def proc_sockets(protocol: str, port: int, state: str | None = "0A") -> list[str] | None:
+    """Local addresses of the sockets on `port` (Linux /proc/net; TCP: LISTENing ones), None
+    where /proc is not there."""
     found = []
-    for name, family in (("/proc/net/tcp", socket.AF_INET), ("/proc/net/tcp6", socket.AF_INET6)):
+    for suffix, family in (("", socket.AF_INET), ("6", socket.AF_INET6)):
         try:
-            lines = Path(name).read_text().splitlines()[1:]
+            lines = Path(f"/proc/net/{protocol}{suffix}").read_text().splitlines()[1:]
         except OSError:
             return None
         for line in lines:
             fields = line.split()
-            local, state = fields[1], fields[3]
-            address, _, hex_port = local.partition(":")
-            if state != "0A" or int(hex_port, 16) != port:
+            address, _, hex_port = fields[1].partition(":")
+            if int(hex_port, 16) != port or (state is not None and fields[3] != state):
                 continue
             raw = bytes.fromhex(address)
             if family == socket.AF_INET:
@@ -39,6 +39,10 @@ def listening_addresses(port: int) -> list[str] | None:
                 words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
                 found.append(socket.inet_ntop(family, words))
     return found
+
+
+def listening_addresses(port: int) -> list[str] | None:
+    return proc_sockets("tcp", port)
 
 
 def loopback(address: str) -> bool:
@@ -75,7 +79,7 @@ def needs_token(manifest) -> str | None:  # type: ignore[no-untyped-def]
     return None if manifest.security.token else "module.yaml does not say security.token: true"
 
 
-@CHECKS.check("S-2", "S-3", profile=SECURITY, needs=[needs_token], launch_only=True,
+@CHECKS.check("S-2", "S-3", "S-8", profile=SECURITY, needs=[needs_token], launch_only=True,
               timeout=40.0, title="with MEDIAGRID_TOKEN: calls without the token or with another "
               "are UNAUTHENTICATED, health and reflection stay open, reports carry the token")
 async def token_checked(ctx: CheckContext) -> None:
@@ -95,6 +99,17 @@ async def token_checked(ctx: CheckContext) -> None:
             got, details = await ctx.code(ctx.health.Check, health_pb2.HealthCheckRequest())
             ctx.require(got == C.OK, "S-2", f"grpc.health.v1 Check open with {what}",
                         f"{got.name} {details}")
+        ctx.stubs(ctx.channel(process.address, token=""))
+        for metadata, want, what in (
+                ((("authorization", f"bearer {token}"),), C.OK, "'bearer' in lower case"),
+                ((("authorization", f"Bearer  {token}"),), C.UNAUTHENTICATED, "two spaces"),
+                ((("authorization", f"Bearer {token}x"),), C.UNAUTHENTICATED, "a longer token"),
+                ((("authorization", f"Bearer {token}"), ("authorization", f"Bearer {token}")),
+                 C.UNAUTHENTICATED, "two authorization values")):
+            got, details = await ctx.code(ctx.module.HealthCheck, module_pb2.HealthCheckRequest(),
+                                          metadata=metadata)
+            ctx.require(got == want, "S-8", f"{want.name} with {what}",
+                        f"{got.name} {details}".strip())
         ctx.stubs(channels["the token"])
         found = ctx.creatable()
         if found:
