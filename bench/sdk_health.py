@@ -108,7 +108,8 @@ def main() -> int:
         return 0
     sdk_port, bare_port = free_port(), free_port()
     procs = [
-        start([sys.executable, str(HELLO)], {"GRPC_PORT": str(sdk_port)}),
+        start([sys.executable, str(HELLO)],
+              {"GRPC_PORT": str(sdk_port), "MEDIAGRID_MODULE_ID": "hello"}),
         start([sys.executable, __file__, "--bare", str(bare_port)], {}),
     ]
     try:

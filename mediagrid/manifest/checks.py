@@ -16,7 +16,9 @@ from typing import Any
 
 import jsonschema
 
+from mediagrid import codecs
 from mediagrid.backoff import BackoffPolicy
+from mediagrid.manifest.config_schema import string_map_problems
 from mediagrid.manifest.durations import format_duration, is_finite, parse_duration
 from mediagrid.manifest.model import (
     PLACEHOLDER_RE,
@@ -26,9 +28,14 @@ from mediagrid.manifest.model import (
     Supervision,
 )
 
-# Set by the orchestrator (and `mediagrid module run`); module.yaml's env may not set them.
-RESERVED_ENV = ("GRPC_PORT",)
-RESERVED_ENV_PREFIX = "MEDIAGRID_"
+# The contract's variables (docs/contract.md §2.1): the orchestrator (and `mediagrid module
+# run`) sets them, so module.yaml's env may not (rule C-15). Other MEDIAGRID_* names, like
+# MEDIAGRID_FFMPEG, belong to the module.
+CONTRACT_ENV = (
+    "GRPC_PORT", "MEDIAGRID_BIND_HOST", "MEDIAGRID_ADVERTISE_HOST", "MEDIAGRID_MODULE_ID",
+    "MEDIAGRID_ORCHESTRATOR_ADDRESS", "MEDIAGRID_ORCHESTRATOR_CA_FILE", "MEDIAGRID_TOKEN",
+    "MEDIAGRID_TLS_CERT_FILE", "MEDIAGRID_TLS_KEY_FILE", "MEDIAGRID_TLS_CLIENT_CA_FILE",
+)
 
 MakeProblem = Callable[..., Problem]
 
@@ -52,9 +59,11 @@ def semantic_errors(data: dict[str, Any], problem: MakeProblem) -> list[Problem]
             if not isinstance(key, str):
                 out.append(problem(("env",), f"the name {key!r} is not text",
                                    f'quote it: "{key}"'))
-            elif key in RESERVED_ENV or str(key).startswith(RESERVED_ENV_PREFIX):
-                out.append(problem(("env", key), f"{key} is set by the orchestrator",
+            elif key in CONTRACT_ENV:
+                out.append(problem(("env", key),
+                                   f"{key} is set by the orchestrator (contract §2.1)",
                                    "remove it from env"))
+    out.extend(_configurable_checks(data, problem))
     types = data.get("entity_types")
     seen: dict[str, int] = {}
     for index, spec in enumerate(types if isinstance(types, list) else []):
@@ -77,21 +86,91 @@ def semantic_errors(data: dict[str, Any], problem: MakeProblem) -> list[Problem]
             out.append(problem(("entity_types", index, "output"),
                                f"`output` is for converters only, and this is a {kind}",
                                "remove output, or set kind: converter"))
-        config = spec.get("config")
-        if isinstance(config, dict):
-            try:
-                jsonschema.Draft202012Validator.check_schema(config)
-            except jsonschema.SchemaError as exc:
-                why = exc.message
-                if exc.absolute_path and exc.absolute_path[-1] == "type":
-                    why = (f"{exc.instance!r} is not a JSON Schema type (string, object, array, "
-                           "number, integer, boolean, null)")
-                out.append(problem(("entity_types", index, "config", *exc.absolute_path),
-                                   f"not a valid JSON Schema: {why}",
-                                   "write a JSON Schema fragment, e.g. "
-                                   "{type: object, properties: {url: {type: string}}}"))
+        out.extend(_config_schema_checks(spec.get("config"), ("entity_types", index, "config"),
+                                         problem))
+        out.extend(_capability_checks(spec, index, problem))
     out.extend(_supervision_checks(data.get("supervision"), problem))
     return out
+
+
+def _configurable_checks(data: dict[str, Any], problem: MakeProblem) -> list[Problem]:
+    """`configurable: true` and `config_schema` come together (rule C-8)."""
+    configurable, schema = data.get("configurable") is True, data.get("config_schema")
+    if configurable and schema is None:
+        return [problem(("configurable",),
+                        "the module is configurable but has no config_schema",
+                        "add config_schema: (a JSON Schema of the module's configuration, "
+                        "e.g. {type: object, properties: {level: {type: string}}}), "
+                        "or remove configurable: true")]
+    if schema is not None and not configurable:
+        return [problem(("config_schema",),
+                        "config_schema is given but the module is not configurable",
+                        "add configurable: true, or remove config_schema")]
+    return _config_schema_checks(schema, ("config_schema",), problem)
+
+
+def _config_schema_checks(schema: Any, parts: tuple[str | int, ...],
+                          problem: MakeProblem) -> list[Problem]:
+    """A valid JSON Schema that can match a map of strings (rule C-12)."""
+    if not isinstance(schema, dict):
+        return []
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        why = exc.message
+        if exc.absolute_path and exc.absolute_path[-1] == "type":
+            why = (f"{exc.instance!r} is not a JSON Schema type (string, object, array, "
+                   "number, integer, boolean, null)")
+        return [problem((*parts, *exc.absolute_path), f"not a valid JSON Schema: {why}",
+                        "write a JSON Schema fragment, e.g. "
+                        "{type: object, properties: {url: {type: string}}}")]
+    return [problem((*parts, *where), message, fix)
+            for where, message, fix in string_map_problems(schema)]
+
+
+def _capability_checks(spec: dict[str, Any], index: int, problem: MakeProblem) -> list[Problem]:
+    """A converter keeps its media type (C-13); codecs belong to the type's media types and
+    travel over its transports (C-14)."""
+    out: list[Problem] = []
+    media, protocols = _strings(spec.get("media_types")), _strings(spec.get("protocols"))
+    output = spec.get("output") if isinstance(spec.get("output"), dict) else {}
+    out_media = output.get("media_types")
+    if spec.get("kind") == "converter" and isinstance(out_media, list) and media \
+            and set(_strings(out_media)) != set(media):
+        out.append(problem(("entity_types", index, "output", "media_types"),
+                           f"a converter's output carries its input's media type "
+                           f"({', '.join(media)}), not {', '.join(_strings(out_media))}",
+                           "remove output.media_types (it defaults to media_types); a change "
+                           "of media type is two entities, not a converter"))
+    sides = [(("entity_types", index, "codecs"), spec.get("codecs"), protocols)]
+    if "codecs" in output:
+        sides.append((("entity_types", index, "output", "codecs"), output["codecs"],
+                      _strings(output.get("protocols")) or protocols))
+    for parts, names, side_protocols in sides:
+        transports = codecs.crosses_modules(side_protocols)
+        for position, codec in enumerate(names if isinstance(names, list) else []):
+            kind = codecs.media_of(codec) if isinstance(codec, str) else None
+            if kind is None:
+                continue  # the schema names the known codecs
+            if media and kind not in media:
+                article = "an" if kind == codecs.AUDIO else "a"
+                out.append(problem((*parts, position),
+                                   f'"{codec}" is {article} {kind} codec, but this entity type '
+                                   f"carries only {', '.join(media)}",
+                                   f"remove it, or add {kind} to media_types"))
+            elif transports and codec not in codecs.MPEGTS_CODECS:
+                carried = codecs.MPEGTS_VIDEO if kind == codecs.VIDEO else codecs.MPEGTS_AUDIO
+                out.append(problem((*parts, position),
+                                   f'"{codec}" cannot travel over {", ".join(transports)}: '
+                                   "MPEG-TS has no stream type for it (contract §4.5)",
+                                   f"list only codecs MPEG-TS carries ({', '.join(carried)}), "
+                                   "or offer it on an entity type without those transports "
+                                   "(LOCAL connections only)"))
+    return out
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _non_finite(value: Any, parts: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:

@@ -131,6 +131,8 @@ def _build(path: Path, data: dict[str, Any]) -> ModuleManifest:
         env=MappingProxyType(dict(data.get("env", {}))),
         working_dir=(folder / working_dir).resolve() if working_dir else None,
         configurable=data.get("configurable", False),
+        config_schema=None if data.get("config_schema") is None
+        else MappingProxyType(data["config_schema"]),
         entity_types=tuple(_entity_type(spec) for spec in data.get("entity_types", [])),
         supervision=_supervision(data.get("supervision", {})),
         security=Security(**data.get("security", {})),

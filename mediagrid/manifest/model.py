@@ -122,15 +122,17 @@ class EntityTypeSpec:
     config: Mapping[str, Any] | None = None  # JSON Schema of the config map, or None
 
     def to_proto(self) -> module_pb2.EntityTypeInfo:
-        """The EntityTypeInfo that HealthCheck and ModuleInfo carry: one capability set
-        per media type; for a converter, output_capabilities likewise."""
+        """The EntityTypeInfo that HealthCheck and ModuleInfo carry (contract §6.1, rule
+        C-16): one capability set per media type, listing that media type's codecs; for a
+        converter, output_capabilities likewise."""
+        from mediagrid.codecs import of_media
         from mediagrid.v1 import common_pb2, module_pb2
 
         def caps(media_types: tuple[str, ...], protocols: tuple[str, ...],
                  codecs: tuple[str, ...]) -> list[common_pb2.EntityCapabilities]:
             return [
                 common_pb2.EntityCapabilities(
-                    supported_protocols=protocols, supported_codecs=codecs,
+                    supported_protocols=protocols, supported_codecs=of_media(codecs, media),
                     media_type=common_pb2.MediaType.Value(f"MEDIA_TYPE_{media.upper()}"),
                     properties=dict(self.properties),
                 )
@@ -164,6 +166,7 @@ class ModuleManifest:
     env: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     working_dir: Path | None = None  # absolute; None means the module folder
     configurable: bool = False
+    config_schema: Mapping[str, Any] | None = None  # module-wide config schema (rule C-8)
     entity_types: tuple[EntityTypeSpec, ...] = ()
     supervision: Supervision = field(default_factory=Supervision)
     security: Security = field(default_factory=Security)

@@ -60,6 +60,8 @@ def schema_errors(data: Any) -> list[Raw]:
 
 
 def _show(value: Any) -> str:
+    if value is None:
+        return "null"
     if isinstance(value, datetime.date):
         value = value.isoformat()
     text = json.dumps(value) if isinstance(value, str | int | float | bool) else repr(value)
@@ -121,6 +123,9 @@ def _translate(error: jsonschema.ValidationError) -> Iterator[Raw]:
             fix = "write one of " + ", ".join(map(str, sch["enum"]))
             if isinstance(value, bool):  # `no` is the likeliest: YAML 1.1 reads it as false
                 fix = f"YAML reads yes/no/on/off as true/false; {fix}"
+        elif wanted == "string" and value is None:
+            fix = ("YAML reads null, ~ and an empty value as nothing; to mean the word, "
+                   'quote it: "null"' if path and path[-1] == "type" else "write text")
         elif wanted == "string" and isinstance(value, bool):
             fix = 'YAML reads yes/no/on/off as true/false; quote the word, like "yes"'
         elif wanted == "string" and isinstance(value, int | float | datetime.date):
@@ -134,6 +139,11 @@ def _translate(error: jsonschema.ValidationError) -> Iterator[Raw]:
         options = [str(o) for o in error.validator_value]
         close = difflib.get_close_matches(str(value), options, n=1, cutoff=0.5)
         fix = f'did you mean "{close[0]}"?' if close else "use one of: " + ", ".join(options)
+        if "codecs" in path:  # a long list: name it rather than print it
+            fix = (f'did you mean "{close[0]}"?' if close else
+                   "use ffmpeg's name of a codec in the table of docs/contract.md §4.5")
+            yield path, f"{_show(value)} is not a codec name of the contract", fix
+            return
         yield path, f"{_show(value)} is not one of {', '.join(options)}", fix
     elif kind == "pattern":
         yield path, *_pattern(error.validator_value, value, path)

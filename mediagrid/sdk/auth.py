@@ -15,7 +15,7 @@ class TokenInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, token: str, protected_prefix: str = PROTECTED_PREFIX) -> None:
         if not token:
             raise ValueError("an empty token protects nothing")
-        self._expected = f"Bearer {token}".encode()
+        self._token = token.encode()
         self._prefix = protected_prefix
         self._deny = grpc.unary_unary_rpc_method_handler(self._reject)
 
@@ -24,15 +24,22 @@ class TokenInterceptor(grpc.aio.ServerInterceptor):
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
-        if handler_call_details.method.startswith(self._prefix):
-            given = ""
-            for key, value in handler_call_details.invocation_metadata or ():
-                if key == "authorization":
-                    given = value if isinstance(value, str) else value.decode()
-                    break
-            if not hmac.compare_digest(given.encode(), self._expected):
-                return self._deny
+        if handler_call_details.method.startswith(self._prefix) and not self.admits(
+            handler_call_details.invocation_metadata
+        ):
+            return self._deny
         return await continuation(handler_call_details)
+
+    def admits(self, metadata: Any) -> bool:
+        """Exactly one `authorization` value: the scheme `Bearer` in any letter case, one
+        space, the token exactly (rule S-8)."""
+        given = [v if isinstance(v, str) else v.decode("latin-1")
+                 for k, v in metadata or () if k == "authorization"]
+        if len(given) != 1:
+            return False
+        scheme, space, token = given[0].partition(" ")
+        return (scheme.lower() == "bearer" and bool(space)
+                and hmac.compare_digest(token.encode(), self._token))
 
     @staticmethod
     async def _reject(request: Any, context: grpc.aio.ServicerContext) -> None:

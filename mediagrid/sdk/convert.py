@@ -31,11 +31,12 @@ def entity_status(entity: Entity) -> common_pb2.EntityStatus:
 
 def entity_message(entity: Entity, module_id: str) -> entity_pb2.Entity:
     et = entity.entity_type
-    common = {
+    media = entity.media_type
+    common = {  # every kind names its media type (rule N-15)
         "id": entity.id, "name": entity.name, "type": et.type,
         "config": et.redact(entity.config), "status": entity_status(entity),
+        "media_type": int(media),
     }
-    media = entity.media_type
     caps = et.capabilities(media)
     if et.kind is EntityKind.SOURCE:
         return entity_pb2.Entity(source=entity_pb2.MediaSource(**common, provides=caps),
@@ -52,8 +53,7 @@ def entity_message(entity: Entity, module_id: str) -> entity_pb2.Entity:
     audio = caps if media is MediaType.AUDIO else None
     video = caps if media is MediaType.VIDEO else None
     return entity_pb2.Entity(
-        protocol=entity_pb2.Protocol(**common, requires_audio=audio, requires_video=video,
-                                     media_type=int(media)),
+        protocol=entity_pb2.Protocol(**common, requires_audio=audio, requires_video=video),
         module_id=module_id,
     )
 

@@ -49,11 +49,14 @@ class Role(enum.IntEnum):
 
 @dataclass
 class Endpoint:
-    """Where media crosses between processes: the target listens, the source sends to it."""
+    """Where media crosses between processes: the target listens, the source sends to it.
+    `url` is what the source sends to; on a TARGET link the SDK also fills `listen_url`, the
+    §4.1 receiver URL bound to MEDIAGRID_BIND_HOST (rule S-10), to give ffmpeg as its input."""
 
     url: str
     transport: str = "mpegts-udp"
     format: common_pb2.MediaFormat | None = None
+    listen_url: str = ""
 
 
 @dataclass
@@ -65,6 +68,8 @@ class LinkMetrics:
     dropped_frames: int = 0
     restarts: int = 0
     bytes_written: int = 0
+    bytes_moved: int = 0
+    """Bytes received (target) or sent (source) on the connection since it started."""
 
 
 class _Scoped:
@@ -127,13 +132,21 @@ class Link(_Scoped):
 
     @property
     def reporting_entity(self) -> Entity:
+        """The end a connection event names: the target when held here, else the source."""
         return self.entities[0]
+
+    def ends(self) -> dict[str, str]:
+        """Both ends, for the details of a connection event (rule E-21)."""
+        return {"source_entity_id": self.source_entity_id,
+                "target_entity_id": self.target_entity_id}
 
     def update_metrics(self, **values: Any) -> None:
         """Sets measured values (frames, fps, bitrate_bps, latency_ms, dropped_frames,
-        restarts, bytes_written) and reports them as a Metrics sample. More frames than
-        before (or, without frames, a non-zero fps or bitrate) is media measured moving: it
-        is what turns the flow ACTIVE and keeps it so (rule P-11)."""
+        restarts, bytes_written, bytes_moved) and reports them as a Metrics sample. More
+        frames than before (or, without frames, a non-zero fps or bitrate) is media measured
+        moving: it is what turns the flow ACTIVE and keeps it so (rule P-11). When you report
+        `bytes_moved` too, frames without new bytes do not count: a decoder flushing its held
+        frames at a receive timeout is not media moving (rule P-22)."""
         for key in values:
             if not hasattr(self.metrics, key):
                 raise TypeError(f"unknown link metric {key!r}: use one of {vars(self.metrics)}")
@@ -141,6 +154,8 @@ class Link(_Scoped):
             moving = values["frames"] > self.metrics.frames
         else:
             moving = values.get("fps", 0) > 0 or values.get("bitrate_bps", 0) > 0
+        if "bytes_moved" in values:
+            moving = moving and values["bytes_moved"] > self.metrics.bytes_moved
         for key, value in values.items():
             setattr(self.metrics, key, value)
         self._runtime.reporter.metrics(
@@ -231,6 +246,14 @@ class Entity(_Scoped):
             {k: metric_value(v) for k, v in values.items()}, entity_id=self.id
         )
 
+    @property
+    def module_config(self) -> dict[str, str]:
+        """The module-wide configuration in force (ConfigurableModuleService, rules C-8..C-11),
+        secrets in clear; {} for a module that is not configurable. Read it when you need it:
+        it changes when ApplyConfig succeeds (`@module.on_config` hooks see it first)."""
+        config = self._runtime.config
+        return dict(config.values) if config is not None else {}
+
     def set_health(self, health: Health, message: str = "") -> None:
         self._runtime.entities.set_status(self, health=health, message=message)
 
@@ -242,7 +265,8 @@ class Entity(_Scoped):
         self._runtime.entities.set_status(
             self, state=EntityState.ERROR, health=Health.UNHEALTHY, message=message
         )
-        self._runtime.reporter.event(event_pb2.EVENT_TYPE_ERROR, message, entity_id=self.id)
+        if self._runtime.reporter.known_entity(self.id):  # in create(): its first status says it
+            self._runtime.reporter.event(event_pb2.EVENT_TYPE_ERROR, message, entity_id=self.id)
 
     def _task_failed(self, exc: BaseException) -> None:
         self.fail(f"{type(exc).__name__}: {exc}")

@@ -1,21 +1,26 @@
-"""Flows over a module's connections (rules P-8..P-11, P-14).
+"""Flows over a module's connections (rules P-8..P-11, P-14, P-19..P-21).
 
 A flow's state follows the contract's diagram and is measured, never assumed (rule P-11):
 INITIALIZING until media is measured moving at its last connection in this module, ACTIVE
-while it keeps moving, ERROR when a connection failed or was removed, or when no movement was
-measured for `stall_after` seconds; ACTIVE again when media moves again; STOPPED for good.
+while it keeps moving, ERROR when a connection failed or was removed, when no movement was
+measured for `stall_after` seconds, or when none came within `start_after` seconds of
+StartFlow (rule P-21); ACTIVE again when media moves again; STOPPED for good.
 "Moving" means `link.update_metrics` reported more frames (or, without a frame count, a
-non-zero fps or bitrate).
+non-zero fps or bitrate), and more bytes when it reports bytes (rule P-22). `watch()` settles
+running flows every half second, so a flow turns ERROR (with its ERROR event) on time even
+when nobody asks for its status.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mediagrid.sdk import limits
 from mediagrid.sdk.entity import Entity, EntityState, Link, LinkMetrics
 from mediagrid.sdk.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from mediagrid.sdk.pipeline import check_codecs
 from mediagrid.sdk.types import Health
 from mediagrid.v1 import common_pb2, event_pb2, pipeline_pb2
 
@@ -28,6 +33,7 @@ ERROR = pipeline_pb2.FLOW_STATE_ERROR
 STOPPED = pipeline_pb2.FLOW_STATE_STOPPED
 LINK_ERROR = pipeline_pb2.CONNECTION_STATE_ERROR
 STALL_AFTER = 5.0
+START_AFTER = 10.0
 
 
 @dataclass
@@ -46,10 +52,14 @@ class Flow:
 
 
 class FlowManager:
-    def __init__(self, runtime: ModuleRuntime, stall_after: float = STALL_AFTER) -> None:
+    def __init__(
+        self, runtime: ModuleRuntime, stall_after: float = STALL_AFTER,
+        start_after: float = START_AFTER,
+    ) -> None:
         self.rt = runtime
         self.flows: dict[str, Flow] = {}
         self.stall_after = stall_after
+        self.start_after = start_after
 
     async def start_flow(self, flow_id: str, name: str, connection_ids: list[str]) -> Flow:
         rt = self.rt
@@ -62,6 +72,10 @@ class FlowManager:
             )
         for n, cid in enumerate(connection_ids):
             limits.check_id(f"connection_ids[{n}]", cid)
+            if cid in connection_ids[:n]:
+                raise InvalidArgument(
+                    f"connection_ids[{n}] repeats {cid!r}: name each connection once (rule P-19)"
+                )
         async with rt.mutation():
             flow = self.flows.get(flow_id)
             if flow is not None:
@@ -72,7 +86,10 @@ class FlowManager:
                     )
                 if flow.connection_ids == tuple(connection_ids):
                     return self.settle(flow)
-                raise AlreadyExists(f"flow {flow_id!r} runs other connections: use a new flow_id")
+                raise AlreadyExists(
+                    f"flow {flow_id!r} runs connections {', '.join(flow.connection_ids)}, in"
+                    " that order: repeat them exactly, or use a new flow_id"
+                )
             links = [rt.pipeline.links.require(c, f"connection_ids[{n}]")
                      for n, c in enumerate(connection_ids)]
             for link in links:
@@ -119,24 +136,34 @@ class FlowManager:
             return flow
         before = flow.state
         failed = next((k for k in flow.links if k.state == LINK_ERROR), None)
-        last = flow.links[-1]
+        last, now = flow.links[-1], self.rt.clock()
         if flow.lost or failed is not None:
             message = flow.lost or (failed.error_message if failed else "")
             self._set(flow, ERROR, Health.UNHEALTHY, message)
-        elif last.moving_at and self.rt.clock() - last.moving_at <= self.stall_after:
+        elif last.moving_at and now - last.moving_at <= self.stall_after:
             self._set(flow, ACTIVE, Health.HEALTHY, "")
-        elif last.moving_at:
+        elif last.moving_at or now - flow.started_at > self.start_after:
             self._set(flow, ERROR, Health.UNHEALTHY,
                       f"stalled: no media measured at connection {last.id!r} for"
-                      f" {self.stall_after:g} s")
+                      f" {self.stall_after:g} s" if last.moving_at else
+                      f"no media arrived: none measured at connection {last.id!r} within"
+                      f" {self.start_after:g} s of StartFlow")
             if before != ERROR and self.rt.reporter.known_entity(last.reporting_entity.id):
-                self.rt.reporter.event(
+                self.rt.reporter.event(  # one ERROR event each time the flow turns ERROR (E-19)
                     event_pb2.EVENT_TYPE_ERROR, flow.error_message,
                     entity_id=last.reporting_entity.id, connection_id=last.id, flow_id=flow.id,
+                    details=last.ends(),
                 )
         else:
             self._set(flow, INITIALIZING, Health.HEALTHY, "")
         return flow
+
+    async def watch(self, period: float = 0.5) -> None:
+        """Settles every running flow each `period` seconds, for the life of the module."""
+        while True:
+            await asyncio.sleep(period)
+            for flow in list(self.flows.values()):
+                self.settle(flow)
 
     @staticmethod
     def _set(flow: Flow, state: int, health: Health, message: str) -> None:
@@ -162,7 +189,7 @@ class FlowManager:
         if self.rt.reporter.known_entity(entity_id):
             self.rt.reporter.event(
                 event_pb2.EVENT_TYPE_ERROR, message, entity_id=entity_id,
-                connection_id=link.id, flow_id=link.flow_id,
+                connection_id=link.id, flow_id=link.flow_id, details=link.ends(),
             )
 
     def connection_lost(self, link: Link, message: str) -> None:
@@ -203,18 +230,26 @@ class FlowManager:
             for entity in link.entities:
                 self._refresh_entity(entity)
 
+    @staticmethod
+    def state_of(entity: Entity) -> EntityState:
+        """ACTIVE while a running flow uses one of its connections, else CONFIGURED (N-14)."""
+        active = any(k.state == pipeline_pb2.CONNECTION_STATE_ACTIVE for k in entity.links.values())
+        return EntityState.ACTIVE if active else EntityState.CONFIGURED
+
     def _refresh_entity(self, entity: Entity) -> None:
         if entity.state in (EntityState.ERROR, EntityState.DESTROYED):
             return
-        active = any(k.state == pipeline_pb2.CONNECTION_STATE_ACTIVE for k in entity.links.values())
-        self.rt.entities.set_status(
-            entity, state=EntityState.ACTIVE if active else EntityState.CONFIGURED
-        )
+        self.rt.entities.set_status(entity, state=self.state_of(entity))
 
     async def adjust_quality(
         self, flow_id: str, connection_id: str, quality: common_pb2.QualityProfile
     ) -> list[Link]:
+        """Rule P-20: every check before any change; the module holding a connection's source
+        side applies it (the entity's hook), a target-only module records it."""
         self.rt.require_ready()
+        limits.check_id("flow_id", flow_id)
+        if connection_id:
+            limits.check_id("connection_id", connection_id)
         async with self.rt.mutation():
             flow = self.get_flow(flow_id)
             if flow.state == STOPPED:
@@ -223,11 +258,18 @@ class FlowManager:
             if not links:
                 raise NotFound(f"connection_id: {connection_id!r} is not in flow {flow_id!r}")
             for link in links:
-                await (link.source or link.reporting_entity).adjust_quality(link, quality)
+                merged = common_pb2.QualityProfile()
+                merged.CopyFrom(link.quality)
+                merge_quality(merged, quality)
+                check_codecs(merged, link.media_type, link.source, link.target, link.transport)
+            for link in links:
+                if link.source is not None:
+                    await link.source.adjust_quality(link, quality)
                 merge_quality(link.quality, quality)
                 self.rt.reporter.event(
                     event_pb2.EVENT_TYPE_QUALITY_CHANGED, "quality changed",
                     entity_id=link.reporting_entity.id, connection_id=link.id, flow_id=flow_id,
+                    details=link.ends(),
                 )
             return links
 

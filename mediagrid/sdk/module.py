@@ -9,6 +9,9 @@
         sdk.serve(module)
 
 A module declared in code instead:  sdk.Module("hello", version="0.1.0", entity_types=[...]).
+
+A module.yaml that is invalid does not raise at import: the module remembers the problem and
+`serve()` prints it and exits 2 (contract §2.2), as it does for a bad environment.
 """
 
 from __future__ import annotations
@@ -16,9 +19,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-
-import jsonschema
-import yaml
 
 from mediagrid.sdk.entity import Entity
 from mediagrid.sdk.errors import ConfigurationError
@@ -43,6 +43,7 @@ class Module:
         description: str = "",
         entity_types: Iterable[EntityType] = (),
         config_schema: Mapping[str, Any] | None = None,
+        configurable: bool | None = None,
         manifest_path: Path | None = None,
     ) -> None:
         if not ID_PATTERN.fullmatch(id):
@@ -52,7 +53,11 @@ class Module:
         self.entity_types: dict[str, EntityType] = {}
         self.entity_classes: dict[str, type[Entity]] = {}
         self.config_schema = dict(config_schema) if config_schema is not None else None
-        """Module-wide config: set it to serve ConfigurableModuleService."""
+        """JSON Schema of the module-wide config (module.yaml `config_schema`, rule C-8)."""
+        self.configurable = config_schema is not None if configurable is None else configurable
+        """Serves ConfigurableModuleService; needs config_schema (`check()` says so)."""
+        self.problem: ConfigurationError | None = None
+        """Why the module cannot start (an invalid module.yaml); `check()` raises it."""
         self.startup_hooks: list[Hook] = []
         self.shutdown_hooks: list[Hook] = []
         self.config_hooks: list[ConfigHook] = []
@@ -64,39 +69,40 @@ class Module:
 
     @classmethod
     def from_manifest(cls, path: str | Path) -> Module:
-        """Reads id, version, name, description and entity_types from a module.yaml."""
+        """The module its module.yaml describes: id, version, name, description, entity
+        types, and the module-wide config schema (`config_schema`, rule C-8). An invalid file
+        gives a module whose `check()` (run by `serve()`) raises the problems: exit 2."""
+        from mediagrid.manifest import ManifestError, load_manifest
+
         path = Path(path)
         try:
-            data = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigurationError(f"{path}: cannot read module.yaml: {exc}") from exc
-        _validate_with_schema(path)
-        if not isinstance(data, dict) or "id" not in data:
-            raise ConfigurationError(f"{path}: not a module.yaml: add `id: my-module` at the top")
-        types = []
-        for n, raw in enumerate(data.get("entity_types") or []):
-            try:
-                types.append(EntityType(
-                    type=raw["type"], kind=raw["kind"], media_types=raw["media_types"],
-                    description=raw.get("description", ""),
-                    protocols=raw.get("protocols", ()), codecs=raw.get("codecs", ()),
-                    properties={k: str(v) for k, v in (raw.get("properties") or {}).items()},
-                    config=raw.get("config"),
-                    output_protocols=(raw.get("output") or {}).get("protocols", ()),
-                    output_codecs=(raw.get("output") or {}).get("codecs", ()),
-                ))
-            except (KeyError, TypeError, ValueError, jsonschema.SchemaError) as exc:
-                raise ConfigurationError(f"{path}: entity_types[{n}]: {exc}") from exc
-        # module.yaml only says *whether* the module is configurable; set module.config_schema
-        # in code to describe the keys (the default accepts any string map).
-        config_schema = {"type": "object"} if data.get("configurable") else None
+            manifest = load_manifest(path)
+        except ManifestError as exc:
+            module = cls(_id_guess(path), manifest_path=path)
+            module.problem = ConfigurationError(f"invalid module.yaml:\n{exc}")
+            return module
+        types = [
+            EntityType(
+                type=spec.type, kind=spec.kind, media_types=spec.media_types,
+                description=spec.description, protocols=spec.protocols, codecs=spec.codecs,
+                properties=dict(spec.properties),
+                config=_plain(spec.config) if spec.config is not None else None,
+                output_protocols=spec.output.protocols if spec.output else (),
+                output_codecs=spec.output.codecs if spec.output else (),
+            )
+            for spec in manifest.entity_types
+        ]
+        schema = manifest.config_schema
         return cls(
-            str(data["id"]), version=str(data.get("version", "0.0.0")),
-            name=data.get("name", ""), description=data.get("description", ""),
-            entity_types=types, config_schema=config_schema, manifest_path=path,
+            manifest.id, version=manifest.version, name=manifest.name,
+            description=manifest.description, entity_types=types,
+            config_schema=_plain(schema) if schema is not None else None,
+            configurable=manifest.configurable, manifest_path=path,
         )
 
     def declare(self, entity_type: EntityType) -> None:
+        if self.problem is not None:
+            return
         if entity_type.type in self.entity_types:
             raise ValueError(f"entity type {entity_type.type!r} is declared twice")
         if self._sealed:
@@ -111,6 +117,8 @@ class Module:
         if isinstance(entity_type, EntityType):
             self.declare(entity_type)
             entity_type = entity_type.type
+        if self.problem is not None:  # module.yaml was invalid: serve() says why and exits 2
+            return lambda cls: cls
         if entity_type not in self.entity_types:
             known = ", ".join(self.entity_types) or "(none)"
             raise ValueError(
@@ -138,12 +146,23 @@ class Module:
         return hook
 
     def on_config(self, hook: ConfigHook) -> ConfigHook:
-        """Runs with a new, schema-checked module config; raise InvalidArgument to refuse it."""
+        """`async def hook(config: dict[str, str])`: runs with each new module-wide config
+        (the whole configuration that would be in force: merged, schema-checked, secrets in
+        clear) before it is in force; raise InvalidArgument to refuse it (docs/sdk.md)."""
         self.config_hooks.append(hook)
         return hook
 
     def check(self) -> None:
-        """Raises ConfigurationError when a declared type has no class."""
+        """Raises ConfigurationError when the module cannot start: an invalid module.yaml, a
+        configurable module without a config schema (rule C-8), a type without a class."""
+        if self.problem is not None:
+            raise self.problem
+        if self.configurable and self.config_schema is None:
+            raise ConfigurationError(
+                f"module {self.id!r} is configurable but has no config schema: add"
+                " config_schema: (the JSON Schema of the module's configuration) to"
+                " module.yaml, or pass config_schema= to sdk.Module (rule C-8)"
+            )
         missing = [t for t in self.entity_types if t not in self.entity_classes]
         if missing:
             raise ConfigurationError(
@@ -152,13 +171,16 @@ class Module:
             )
 
 
-def _validate_with_schema(path: Path) -> None:
-    """Checks the file against the published module.yaml schema when that loader exists."""
-    try:
-        from mediagrid.manifest import ManifestError, load_manifest
-    except ImportError:  # pragma: no cover - the manifest package is optional here
-        return
-    try:
-        load_manifest(path)
-    except ManifestError as exc:
-        raise ConfigurationError(str(exc)) from exc
+def _plain(value: Any) -> Any:
+    """A JSON-able copy of a (read-only) mapping from the manifest."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _id_guess(path: Path) -> str:
+    """A name for messages when module.yaml could not be read: its folder's, if it fits."""
+    folder = (path.parent if path.suffix else path).resolve().name.lower()
+    return folder if ID_PATTERN.fullmatch(folder) else "module"

@@ -1,4 +1,4 @@
-"""Connections inside one module (rules P-1..P-7, P-14), generic over entity types.
+"""Connections inside one module (rules P-1..P-7, P-14..P-18), generic over entity types.
 
 Flows over these connections live in `mediagrid.sdk.flows`.
 """
@@ -6,11 +6,15 @@ Flows over these connections live in `mediagrid.sdk.flows`.
 from __future__ import annotations
 
 import socket
+import urllib.parse
 from typing import TYPE_CHECKING
 
+from mediagrid import codecs
+from mediagrid.codecs import DEFAULT_TRANSPORT, SCHEMES
 from mediagrid.sdk import limits
 from mediagrid.sdk.entity import Endpoint, Entity, Link, Role
 from mediagrid.sdk.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from mediagrid.sdk.settings import is_host, is_port
 from mediagrid.sdk.store import Registry
 from mediagrid.sdk.types import EntityKind, MediaType
 from mediagrid.v1 import common_pb2, event_pb2, pipeline_pb2
@@ -18,31 +22,84 @@ from mediagrid.v1 import common_pb2, event_pb2, pipeline_pb2
 if TYPE_CHECKING:
     from mediagrid.sdk.runtime import ModuleRuntime
 
-DEFAULT_TRANSPORT = "mpegts-udp"
-
-# The URL a source sends to, per transport (contract §4.1); {host} and {port} are the target's.
+# Per transport (contract §4.1): the URL a source sends to ({host} is the advertised host),
+# and the URL the target's ffmpeg listens with ({bind} is MEDIAGRID_BIND_HOST, rule S-10).
 ENDPOINT_URLS = {
     "mpegts-udp": ("udp", "udp://{host}:{port}?pkt_size=1316"),
     "mpegts-tcp": ("tcp", "tcp://{host}:{port}"),
     "srt": ("udp", "srt://{host}:{port}?mode=caller&latency=120000&transtype=live"),
 }
+LISTEN_URLS = {
+    "mpegts-udp": "udp://{bind}:{port}?localaddr={local}&pkt_size=1316&fifo_size=65536"
+                  "&overrun_nonfatal=1&timeout=5000000",
+    "mpegts-tcp": "tcp://{bind}:{port}?listen=1",
+    "srt": "srt://{bind}:{port}?mode=listener&latency=120000&transtype=live",
+}
 
 
-def target_endpoint(transport: str, host: str) -> Endpoint:
-    """A free port on `host` for `transport`, as the URL the source sends to (IPv6 bracketed).
-    An unknown transport is INVALID_ARGUMENT naming the known ones."""
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def target_endpoint(
+    transport: str, bind_host: str, advertise_host: str = "", codec: str = "",
+    media_type: MediaType = MediaType.VIDEO,
+) -> Endpoint:
+    """A free port on `bind_host` for `transport`: the URL the source sends to (with the
+    advertised host, rule P-17), the URL to listen with (rule S-10) and the format the target
+    expects. An unknown transport is INVALID_ARGUMENT naming the known ones."""
+    _known_transport(transport, "transport_protocol")
+    kind, template = ENDPOINT_URLS[transport]
+    family = socket.AF_INET6 if ":" in bind_host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM) as sock:
+        sock.bind((bind_host, 0))
+        port = sock.getsockname()[1]
+    media_format = common_pb2.MediaFormat(container="mpegts")
+    if codec:
+        setattr(media_format, "video_codec" if media_type is MediaType.VIDEO else "audio_codec",
+                codec)
+    return Endpoint(
+        template.format(host=_url_host(advertise_host or bind_host), port=port), transport,
+        media_format,
+        listen_url=LISTEN_URLS[transport].format(bind=_url_host(bind_host), port=port,
+                                                 local=bind_host),
+    )
+
+
+def _known_transport(transport: str, field: str) -> None:
     if transport not in ENDPOINT_URLS:
         raise InvalidArgument(
-            f"transport_protocol {transport!r} is not a transport: use one of"
+            f"{field} {transport!r} is not a transport: use one of"
             f" {', '.join(ENDPOINT_URLS)} (or leave it empty for {DEFAULT_TRANSPORT})"
         )
-    kind, template = ENDPOINT_URLS[transport]
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port = sock.getsockname()[1]
-    url_host = f"[{host}]" if family == socket.AF_INET6 else host
-    return Endpoint(template.format(host=url_host, port=port), transport)
+
+
+def _check_endpoint_url(endpoint: pipeline_pb2.MediaEndpoint, transport: str) -> None:
+    """Role SOURCE: the URL has the transport's scheme, a host and a port (rule P-16)."""
+    url = urllib.parse.urlsplit(endpoint.url)
+    scheme = SCHEMES[transport]
+    try:
+        port = str(url.port) if url.port is not None else ""
+    except ValueError:
+        port = ""
+    if url.scheme != scheme or not url.hostname or not is_host(url.hostname) \
+            or not is_port(port):
+        raise InvalidArgument(
+            f"endpoint.url {endpoint.url!r} is not a {transport} endpoint: it must be"
+            f" {scheme}://HOST:PORT..., as the target's module returned it"
+        )
+
+
+def request_key(req: pipeline_pb2.ConnectEntitiesRequest, role: Role, transport: str) -> tuple:
+    """What makes two ConnectEntities calls "the same arguments" (rule P-18)."""
+    endpoint_url = req.endpoint.url if role is Role.SOURCE else ""
+    return (int(role), req.source_entity_id, req.target_entity_id, req.media_type,
+            req.quality.SerializeToString(deterministic=True), transport, endpoint_url)
+
+
+def asked_codec(quality: common_pb2.QualityProfile, media_type: MediaType) -> str:
+    """The codec a quality asks for on a connection of `media_type` (rule P-3)."""
+    return quality.video_codec if media_type is MediaType.VIDEO else quality.audio_codec
 
 
 class PipelineManager:
@@ -60,7 +117,10 @@ class PipelineManager:
                 "media_type is required: set MEDIA_TYPE_VIDEO or MEDIA_TYPE_AUDIO"
             )
         media_type = MediaType(req.media_type)
-        key = req.SerializeToString(deterministic=True)
+        limits.check_id("source_entity_id", req.source_entity_id)  # both ends (rule N-17)
+        limits.check_id("target_entity_id", req.target_entity_id)
+        transport = self._transport(req, role)
+        key = request_key(req, role, transport)
         async with rt.mutation():
             existing = self.links.get(req.connection_id)
             if existing is not None:
@@ -70,7 +130,7 @@ class PipelineManager:
                     f"connection_id {req.connection_id!r} exists with different arguments:"
                     " disconnect it first or use a new connection_id"
                 )
-            link = self._new_link(req, role, media_type)
+            link = self._new_link(req, role, media_type, transport)
             link.request_key = key
             connected: list[Entity] = []
             try:
@@ -88,14 +148,37 @@ class PipelineManager:
                 event_pb2.EVENT_TYPE_CONNECTION_CREATED,
                 f"{req.source_entity_id} -> {req.target_entity_id} ({role.name.lower()})",
                 entity_id=link.reporting_entity.id, connection_id=link.id,
+                details=link.ends(),
             )
             self.links.add(link.id, link)
             return link
 
+    @staticmethod
+    def _transport(req: pipeline_pb2.ConnectEntitiesRequest, role: Role) -> str:
+        """The connection's transport, its form checked (rules P-4, P-16): "local" for LOCAL
+        (transport_protocol and endpoint ignored), the endpoint's for SOURCE, the request's
+        for TARGET; empty means mpegts-udp."""
+        if role is Role.LOCAL:
+            return "local"
+        if role is Role.TARGET:
+            transport = req.transport_protocol or DEFAULT_TRANSPORT
+            _known_transport(transport, "transport_protocol")
+            return transport
+        if not req.endpoint.url:
+            raise InvalidArgument(
+                "endpoint.url is required for role SOURCE: pass the endpoint the"
+                " target's module returned from its TARGET call"
+            )
+        transport = req.endpoint.transport or DEFAULT_TRANSPORT
+        _known_transport(transport, "endpoint.transport")
+        _check_endpoint_url(req.endpoint, transport)
+        return transport
+
     def _new_link(
-        self, req: pipeline_pb2.ConnectEntitiesRequest, role: Role, media_type: MediaType
+        self, req: pipeline_pb2.ConnectEntitiesRequest, role: Role, media_type: MediaType,
+        transport: str,
     ) -> Link:
-        """Checks both ends (P-1..P-4) and builds the link with its endpoint."""
+        """Checks both ends (P-1..P-3, P-15, P-16) and builds the link with its endpoint."""
         rt = self.rt
         source = target = None
         if role in (Role.LOCAL, Role.SOURCE):
@@ -104,25 +187,16 @@ class PipelineManager:
             target = self._end(req.target_entity_id, "target_entity_id", media_type, "target")
         if source is not None and source is target:
             raise InvalidArgument("source_entity_id and target_entity_id are the same entity")
+        for end in (source, target):
+            if end is not None and role is not Role.LOCAL:
+                _check_transport(end, transport)
+        check_codecs(req.quality, media_type, source, target, transport)
         endpoint: Endpoint | None = None
-        transport = "local"
         if role is Role.TARGET:
-            assert target is not None
-            transport = req.transport_protocol or DEFAULT_TRANSPORT
-            endpoint = target_endpoint(transport, rt.bind_host)  # unknown: INVALID_ARGUMENT
-            _check_transport(target, transport)
+            endpoint = target_endpoint(transport, rt.bind_host, rt.advertise_host,
+                                       asked_codec(req.quality, media_type), media_type)
         elif role is Role.SOURCE:
-            assert source is not None
-            if not req.endpoint.url:
-                raise InvalidArgument(
-                    "endpoint.url is required for role SOURCE: pass the endpoint the"
-                    " target's module returned from its TARGET call"
-                )
-            transport = req.endpoint.transport or DEFAULT_TRANSPORT
-            _check_transport(source, transport)
             endpoint = Endpoint(req.endpoint.url, transport, req.endpoint.format)
-        if target is not None:
-            _check_codec(target, req.quality, media_type, source)
         link = Link(
             rt, id=req.connection_id, role=role, media_type=media_type, source=source,
             target=target, source_entity_id=req.source_entity_id,
@@ -187,6 +261,7 @@ class PipelineManager:
             self.rt.reporter.event(
                 event_pb2.EVENT_TYPE_CONNECTION_REMOVED, "connection removed",
                 entity_id=link.reporting_entity.id, connection_id=connection_id,
+                details=link.ends(),
             )
         return True
 
@@ -196,34 +271,51 @@ class PipelineManager:
 
 
 def _check_transport(entity: Entity, transport: str) -> None:
-    offered = entity.entity_type.protocols
-    if offered and transport not in offered:
+    """A transport between modules the entity's type offers (rule P-16)."""
+    et = entity.entity_type
+    if not et.transports:
         raise FailedPrecondition(
-            f"entity {entity.id!r} ({entity.entity_type.type}) does not speak transport"
-            f" {transport!r}: it speaks {', '.join(offered)}"
+            f"entity {entity.id!r} ({et.type}) takes LOCAL connections only: its type lists no"
+            f" transport between modules in protocols ({', '.join(codecs.TRANSPORTS)})"
+        )
+    if transport not in et.transports:
+        raise FailedPrecondition(
+            f"entity {entity.id!r} ({et.type}) does not speak transport {transport!r}: it"
+            f" speaks {', '.join(et.transports)}"
         )
 
 
-def _check_codec(
-    target: Entity, quality: common_pb2.QualityProfile, media_type: MediaType,
-    source: Entity | None,
+def check_codecs(
+    quality: common_pb2.QualityProfile, media_type: MediaType, source: Entity | None,
+    target: Entity | None, transport: str,
 ) -> None:
-    """A codec the target cannot take is FAILED_PRECONDITION naming it (rule P-3): the one the
-    quality asks for, or on a LOCAL link every codec the source can produce."""
-    takes = target.entity_type.codecs
-    if not takes:
-        return  # the type declares no codecs: it takes any
-    asked = quality.video_codec if media_type is MediaType.VIDEO else quality.audio_codec
-    if asked and asked not in takes:
+    """The codec asked for (the quality field of the connection's media type) is one the
+    target takes (P-3), the source produces (P-15) and, between modules, MPEG-TS carries
+    (P-15); with none asked, a LOCAL link's ends must share a codec (P-3). A type that lists
+    no codecs of the media type takes, or produces, any. FAILED_PRECONDITION otherwise."""
+    asked = asked_codec(quality, media_type)
+    takes = target.entity_type.takes(media_type) if target is not None else ()
+    produces = source.entity_type.produces(media_type) if source is not None else ()
+    if asked and takes and asked not in takes:
+        assert target is not None
         raise FailedPrecondition(
             f"quality codec {asked!r}: entity {target.id!r} ({target.entity_type.type}) takes"
             f" codecs {', '.join(takes)}: ask for one of them"
         )
-    if asked or source is None:
-        return
-    et = source.entity_type
-    produces = (et.output_codecs if et.kind is EntityKind.CONVERTER else ()) or et.codecs
-    if produces and not set(produces) & set(takes):
+    if asked and produces and asked not in produces:
+        assert source is not None
+        raise FailedPrecondition(
+            f"quality codec {asked!r}: entity {source.id!r} ({source.entity_type.type})"
+            f" produces {', '.join(produces)}; it does not transcode: ask for one of them, or"
+            " put a converter between"
+        )
+    if asked and transport != "local" and asked not in codecs.MPEGTS_CODECS:
+        raise FailedPrecondition(
+            f"quality codec {asked!r} cannot travel over {transport}: MPEG-TS has no stream"
+            f" type for it; ask for one of {', '.join(sorted(codecs.MPEGTS_CODECS))}"
+        )
+    if not asked and source is not None and target is not None and takes and produces \
+            and not set(produces) & set(takes):
         raise FailedPrecondition(
             f"codec: entity {source.id!r} produces {', '.join(produces)} but entity"
             f" {target.id!r} takes {', '.join(takes)}: put a converter between them"

@@ -1,11 +1,14 @@
-"""The event reporter: numbers reports, sends them in order, retries, buffers (rules E-1..E-9).
+"""The event reporter: numbers reports, sends them in order, retries, buffers (rules E-1..E-10,
+E-22, E-23).
 
 Every report (Event, StatusUpdate, Metrics) gets the next sequence number the moment it is
 made (1, 2, 3... per instance) and joins a bounded queue. One sender task delivers the queue
 in order: a single report with its own RPC, several queued ones with ReportBatch (at most 500
 per call). A failed call is retried with the same sequence numbers after a backoff (50 ms x2,
-capped at 2 s, ±20 % jitter). When the queue is full the OLDEST report is dropped and counted;
-when sending works again a WARNING event saying how many were dropped is queued.
+capped at 2 s, ±20 % jitter), except an INVALID_ARGUMENT or FAILED_PRECONDITION answer: those
+reports can never be accepted, so they are dropped. When the queue is full the OLDEST report
+is dropped. Drops are counted, and when a send succeeds again a WARNING event declares them:
+how many, and the first and last dropped sequence numbers (the only gaps in the sequence).
 
 The ordering rules hold by construction: a report about an entity before its ENTITY_CREATED or
 after its ENTITY_DESTROYED raises ReportOrderError, and so does a FLOW_STARTED whose
@@ -23,6 +26,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import grpc
 from google.protobuf import timestamp_pb2
 
 from mediagrid.backoff import REPORT_RETRY, Backoff
@@ -34,6 +38,9 @@ log = logging.getLogger("mediagrid.sdk.reporter")
 EventType = int  # an event_pb2.EVENT_TYPE_* value
 MAX_BATCH = 500
 DEFAULT_CAPACITY = 10_000
+
+# Answers that mean "never": retrying cannot help, so the reports are dropped (rule E-23).
+NOT_RETRIED = frozenset({grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION})
 
 SEVERITY_OF = {
     event_pb2.EVENT_TYPE_ERROR: event_pb2.EVENT_SEVERITY_ERROR,
@@ -81,6 +88,7 @@ class EventReporter:
         self._entities: set[str] = set()
         self._connections: set[str] = set()
         self._unwarned_drops = 0
+        self._drop_ranges: list[list[int]] = []  # [first, last] of drops not yet declared
         self._inflight_dropped = 0
         self._inflight_last = 0
 
@@ -211,13 +219,28 @@ class EventReporter:
         self.stats.made += 1
         while len(self._queue) > self.capacity:
             oldest = self._queue.popleft()
-            self.stats.dropped += 1
-            self._unwarned_drops += 1
+            self._count_drop(oldest.header.sequence)
             if oldest.header.sequence <= self._inflight_last:
                 self._inflight_dropped += 1
         self._idle.clear()
         self._wakeup.set()
         return self._sequence
+
+    def _count_drop(self, sequence: int) -> None:
+        """Drops only ever leave the head of the queue, so they come in ascending order."""
+        self.stats.dropped += 1
+        self._unwarned_drops += 1
+        if self._drop_ranges and self._drop_ranges[-1][1] == sequence - 1:
+            self._drop_ranges[-1][1] = sequence
+        else:
+            self._drop_ranges.append([sequence, sequence])
+
+    def _delivered(self, first: int, last: int) -> None:
+        """Reports first..last, dropped from the queue while in flight, arrived after all."""
+        kept: list[list[int]] = []
+        for a, b in self._drop_ranges:
+            kept += [r for r in ([a, min(b, first - 1)], [max(a, last + 1), b]) if r[0] <= r[1]]
+        self._drop_ranges = kept
 
     # -- sending ----------------------------------------------------------------------------
     async def run(self) -> None:
@@ -237,8 +260,11 @@ class EventReporter:
             self._inflight_dropped = 0
             try:
                 await self.sender.send(batch)
-            except Exception as exc:  # any failure is retried with the same sequences
+            except Exception as exc:  # retried with the same sequences, unless it never can be
                 self.stats.failures += 1
+                if _code(exc) in NOT_RETRIED:
+                    self._drop_refused(batch[-1].header.sequence, exc)
+                    continue
                 delay = self.backoff.next_delay()
                 log.warning(
                     "sending reports %d..%d failed (%s); retrying in %.3f s",
@@ -255,16 +281,35 @@ class EventReporter:
             # Reports dropped from the queue while in flight were delivered after all.
             self.stats.dropped -= self._inflight_dropped
             self._unwarned_drops -= self._inflight_dropped
+            if self._inflight_dropped:
+                self._delivered(batch[0].header.sequence, last)
             self.stats.sent += len(batch) - self._inflight_dropped
             self._inflight_dropped = 0
             if self._unwarned_drops > 0:
-                count, self._unwarned_drops = self._unwarned_drops, 0
-                self._make_event(
-                    event_pb2.EVENT_TYPE_WARNING,
-                    f"dropped {count} reports while the orchestrator was unreachable"
-                    f" (buffer holds {self.capacity})",
-                    "", "", "", 0, {"dropped_reports": str(count)},  # rule E-5
-                )
+                self._declare_drops()
+
+    def _drop_refused(self, last: int, exc: BaseException) -> None:
+        """The orchestrator refused reports up to `last` for good (rule E-23): drop them."""
+        log.error("the orchestrator refused reports up to %d (%s); dropping them", last,
+                  _short(exc))
+        self._inflight_last = self._inflight_dropped = 0
+        while self._queue and self._queue[0].header.sequence <= last:
+            self._count_drop(self._queue.popleft().header.sequence)
+
+    def _declare_drops(self) -> None:
+        """The WARNING of rules E-5 and E-22, made once a send succeeded again: one per
+        contiguous range of dropped sequence numbers."""
+        ranges, self._drop_ranges, self._unwarned_drops = self._drop_ranges, [], 0
+        for first, last in ranges:
+            count = last - first + 1
+            self._make_event(
+                event_pb2.EVENT_TYPE_WARNING,
+                f"dropped {count} reports ({first}..{last}): the orchestrator was unreachable"
+                f" (the buffer holds {self.capacity}) or refused them",
+                "", "", "", 0,
+                {"dropped_reports": str(count), "first_dropped": str(first),
+                 "last_dropped": str(last)},
+            )
 
     async def flush(self, within: float) -> bool:
         """Waits until everything queued is sent; False when `within` seconds passed first."""
@@ -276,6 +321,14 @@ class EventReporter:
         except TimeoutError:
             return False
         return True
+
+
+def _code(exc: BaseException) -> grpc.StatusCode | None:
+    code = getattr(exc, "code", None)
+    try:
+        return code() if callable(code) else None
+    except Exception:  # pragma: no cover - not an RpcError after all
+        return None
 
 
 def _short(exc: BaseException) -> str:

@@ -1,4 +1,5 @@
-"""Sends reports to the orchestrator's EventService over gRPC (with the bearer token)."""
+"""Sends reports to the orchestrator's EventService over gRPC, with the bearer token, and over
+TLS when the orchestrator's CA is given (rule S-9)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,25 @@ RECONNECT_OPTIONS = (
 class GrpcReportSender:
     """One report: ReportEvent / ReportStatus / ReportMetrics. Several: ReportBatch."""
 
-    def __init__(self, address: str, *, token: str = "", timeout: float = 5.0) -> None:
+    def __init__(
+        self, address: str, *, token: str = "", timeout: float = 5.0,
+        ca: bytes | None = None, client_cert: bytes | None = None,
+        client_key: bytes | None = None,
+    ) -> None:
+        """`timeout` is every call's deadline (rule E-23). With `ca` (PEM) the channel is TLS,
+        trusting that CA for the orchestrator's certificate; `client_cert` and `client_key`
+        (PEM) are presented to an orchestrator that requires mutual TLS."""
         self.address = address
         self.timeout = timeout
         self._metadata = (("authorization", f"Bearer {token}"),) if token else None
-        self._channel = grpc.aio.insecure_channel(address, options=RECONNECT_OPTIONS)
+        if ca is None:
+            self._channel = grpc.aio.insecure_channel(address, options=RECONNECT_OPTIONS)
+        else:
+            credentials = grpc.ssl_channel_credentials(
+                root_certificates=ca, private_key=client_key, certificate_chain=client_cert
+            )
+            self._channel = grpc.aio.secure_channel(address, credentials,
+                                                    options=RECONNECT_OPTIONS)
         self._stub = event_pb2_grpc.EventServiceStub(self._channel)
 
     async def send(self, reports: list[event_pb2.ModuleReport]) -> None:

@@ -72,11 +72,16 @@ class ModuleServer:
         self.settings = settings
         sender = None
         if reporter is None and settings.orchestrator_address:
-            sender = GrpcReportSender(settings.orchestrator_address, token=settings.token)
+            tls = settings.tls if settings.orchestrator_ca is not None else None
+            sender = GrpcReportSender(
+                settings.orchestrator_address, token=settings.token, ca=settings.orchestrator_ca,
+                client_cert=tls.cert if tls else None, client_key=tls.key if tls else None,
+            )
         self._sender = sender
         module_id = settings.module_id or module.id
         self.runtime = ModuleRuntime(
             module, module_id=module_id, bind_host=settings.bind_host,
+            advertise_host=settings.endpoint_host,
             reporter=reporter or EventReporter(module_id, "", sender=sender),
         )
         self.health = ModuleHealth(self.runtime.status, ("", MODULE_SERVICE))
@@ -148,15 +153,18 @@ class ModuleServer:
         hooks short (rule H-8)."""
         async with asyncio.TaskGroup() as tasks:
             sender = tasks.create_task(self.runtime.reporter.run())
+            watch = tasks.create_task(self.runtime.flows.watch())  # flows turn ERROR on time
             startup = tasks.create_task(self.runtime.start())
             await self._stop.wait()
             deadline = time.monotonic() + self._grace
             startup.cancel()
-            try:
+            watch.cancel()
+            try:  # rule H-26: the stop, and the reports it makes, fit in the grace period
                 async with asyncio.timeout(self._grace * 0.8):
                     await self.runtime.teardown()
             except TimeoutError:
-                log.warning("entities did not stop within the grace period; exiting anyway")
+                log.warning("did not stop within the grace period (%.1f s), exiting anyway: %s",
+                            self._grace, self.runtime.leftovers())
             except Exception:
                 log.exception("stopping entities failed")
             await self.runtime.reporter.flush(max(0.0, deadline - time.monotonic() - 0.2))

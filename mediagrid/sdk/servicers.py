@@ -195,7 +195,7 @@ class PipelineServicer(pipeline_pb2_grpc.PipelineServiceServicer):
 class ConfigServicer(config_pb2_grpc.ConfigurableModuleServiceServicer):
     def __init__(self, runtime: ModuleRuntime) -> None:
         if runtime.config is None:
-            raise ValueError("the module has no config_schema: it is not configurable")
+            raise ValueError("the module is not configurable (configurable: true, config_schema)")
         self.rt = runtime
         self.config = runtime.config
 
@@ -203,31 +203,31 @@ class ConfigServicer(config_pb2_grpc.ConfigurableModuleServiceServicer):
     async def GetConfigSchema(
         self, request: config_pb2.GetConfigSchemaRequest, context: Any
     ) -> config_pb2.GetConfigSchemaResponse:
+        self.rt.require_configurable()  # rule C-11
         return config_pb2.GetConfigSchemaResponse(json_schema=self.config.schema_json())
 
     @rpc
     async def ApplyConfig(
         self, request: config_pb2.ApplyConfigRequest, context: Any
     ) -> config_pb2.ApplyConfigResponse:
-        async with self.rt.mutation():
-            await self.config.apply(
+        async with self.rt.config_change():
+            values, revision, changed = await self.config.apply(
                 dict(request.config), replace=request.replace,
                 validate_only=request.validate_only, expected=request.expected_revision,
             )
-            if not request.validate_only:  # rule C-6
+            if changed:  # rules C-6, C-10
                 self.rt.reporter.event(
-                    event_pb2.EVENT_TYPE_INFO, f"configuration revision {self.config.revision}",
-                    details={"revision": str(self.config.revision)},
+                    event_pb2.EVENT_TYPE_INFO, f"configuration revision {revision}",
+                    details={"revision": str(revision)},
                 )
-        return config_pb2.ApplyConfigResponse(
-            config=self.config.redacted(), revision=self.config.revision
-        )
+        return config_pb2.ApplyConfigResponse(config=self.config.redacted(values),
+                                              revision=revision)
 
     @rpc
     async def GetConfig(
         self, request: config_pb2.GetConfigRequest, context: Any
     ) -> config_pb2.GetConfigResponse:
-        self.rt.require_ready()
+        self.rt.require_configurable()  # rule C-11
         return config_pb2.GetConfigResponse(
             config=self.config.redacted(), revision=self.config.revision
         )

@@ -71,7 +71,10 @@ class ModuleStatusTracker:
         return True
 
     def set_health(self, health: Health, message: str = "") -> None:
-        """DEGRADED or UNHEALTHY with a reason; HEALTHY clears the reason."""
+        """DEGRADED or UNHEALTHY with a reason; HEALTHY clears the reason. In ERROR the module
+        stays UNHEALTHY with the error's message (rule H-25)."""
+        if self.state is ModuleState.ERROR:
+            return
         self.health = health
         self.error_message = "" if health is Health.HEALTHY else message
 

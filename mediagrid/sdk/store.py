@@ -72,30 +72,39 @@ class Registry(Generic[T]):
         return (item for _, item in list(self._live.values()))
 
     def page(
-        self, size: int, token: str, keep: Callable[[T], bool] = lambda _: True
+        self, size: int, token: str, keep: Callable[[T], bool] = lambda _: True,
+        filter_key: str = "",
     ) -> tuple[list[T], str]:
-        """Items in creation order after `token`; returns them and the next token ("" = end)."""
-        after = self._decode(token)
+        """Items in creation order after `token`; returns them and the next token ("" = end).
+        The token remembers `filter_key`: used with another filter it is INVALID_ARGUMENT."""
+        after = self._decode(token, filter_key)
         ordered = [(o, i) for o, i in self._live.values() if o > after and keep(i)]
         ordered.sort(key=lambda pair: pair[0])
         chosen = ordered[:size]
-        next_token = self._encode(chosen[-1][0]) if len(ordered) > size else ""
+        next_token = self._encode(chosen[-1][0], filter_key) if len(ordered) > size else ""
         return [item for _, item in chosen], next_token
 
-    def _encode(self, ordinal: int) -> str:
-        raw = json.dumps({"a": ordinal, "i": self._instance}, separators=(",", ":"))
+    def _encode(self, ordinal: int, filter_key: str) -> str:
+        raw = json.dumps({"a": ordinal, "i": self._instance, "f": filter_key},
+                         separators=(",", ":"))
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
-    def _decode(self, token: str) -> int:
+    def _decode(self, token: str, filter_key: str) -> int:
         if not token:
             return 0
         try:
             data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
             if data["i"] != self._instance:
                 raise ValueError("from another instance")
-            return int(data["a"])
+            ordinal, issued_for = int(data["a"]), str(data["f"])
         except (ValueError, KeyError, TypeError, binascii.Error) as exc:
             raise InvalidArgument(
                 "page.page_token is not a token this module instance issued: pass the"
                 " next_page_token of the previous response unchanged, or empty for the first page"
             ) from exc
+        if issued_for != filter_key:
+            raise InvalidArgument(
+                f"page.page_token was issued for the filter {issued_for!r}, not {filter_key!r}:"
+                " page with the filter you started with, or start again without a token"
+            )
+        return ordinal

@@ -7,9 +7,13 @@
     )
 
 Config maps are strings (the wire carries map<string, string>), so a schema describes them as
-strings, with "pattern" or "enum" where useful. Keys whose name contains password, secret or
-token, and keys a schema marks `"writeOnly": true`, are secrets: they are redacted to "***"
-whenever the config is read back.
+strings, with "pattern" or "enum" where useful (rule C-12: a schema that cannot match strings is
+refused). Keys whose name contains password, secret or token in any case, and keys a schema
+marks `"writeOnly": true`, are secrets: they are redacted to "***" whenever the config is read
+back, and "***" written back keeps the secret in force (rules N-11, N-20).
+
+Codecs come from the contract's table (mediagrid.codecs): each belongs to one media type, and a
+type that speaks a transport between modules offers only codecs MPEG-TS carries (rule C-14).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from typing import Any
 
 import jsonschema
 
+from mediagrid import codecs as codec_table
+from mediagrid.manifest.config_schema import string_map_problems
 from mediagrid.sdk.errors import InvalidArgument
 from mediagrid.v1 import common_pb2, module_pb2
 
@@ -61,15 +67,37 @@ SECRET = "***"
 SECRET_WORDS = ("password", "secret", "token")
 
 
+def is_secret(key: str, schema: Mapping[str, Any] | None) -> bool:
+    """A key whose name contains password, secret or token (any case), or whose property the
+    schema marks `"writeOnly": true` (rule N-11)."""
+    prop = (schema or {}).get("properties", {}).get(key)
+    return (isinstance(prop, dict) and bool(prop.get("writeOnly"))) or any(
+        w in key.lower() for w in SECRET_WORDS
+    )
+
+
 def redact(config: Mapping[str, str], schema: Mapping[str, Any] | None) -> dict[str, str]:
-    """The config as read back (rule N-11): values of keys whose name contains password,
-    secret or token (any case), or that the schema marks `"writeOnly": true`, are "***"."""
-    props = (schema or {}).get("properties", {})
-    write_only = {k for k, v in props.items() if isinstance(v, dict) and v.get("writeOnly")}
-    return {
-        k: SECRET if k in write_only or any(w in k.lower() for w in SECRET_WORDS) else v
-        for k, v in config.items()
-    }
+    """The config as read back (rule N-11): secret values are "***"."""
+    return {k: SECRET if is_secret(k, schema) else v for k, v in config.items()}
+
+
+def keep_secrets(
+    changes: Mapping[str, str], in_force: Mapping[str, str], schema: Mapping[str, Any] | None,
+    field_name: str = "config",
+) -> dict[str, str]:
+    """`changes` with "***" for a secret key replaced by the value in force (rule N-20), so a
+    config read back can be written back; "***" for a secret with no value in force is
+    INVALID_ARGUMENT."""
+    result = dict(changes)
+    for key, value in changes.items():
+        if value == SECRET and is_secret(key, schema):
+            if key not in in_force:
+                raise InvalidArgument(
+                    f"{field_name}.{key} is \"***\", the redaction of a secret, but {key!r} has"
+                    " no value in force to keep: send the real value"
+                )
+            result[key] = in_force[key]
+    return result
 
 
 @dataclass
@@ -101,10 +129,51 @@ class EntityType:
             raise ValueError(f"entity type {self.type!r}: media_types must name audio or video")
         self.protocols = tuple(self.protocols)
         self.codecs = tuple(self.codecs)
+        self.output_protocols = tuple(self.output_protocols)
+        self.output_codecs = tuple(self.output_codecs)
+        self._check_codecs(self.codecs, self.protocols, "codecs")
+        self._check_codecs(self.output_codecs, self.output_protocols or self.protocols,
+                           "output_codecs")
         self._schema_validator = None
         if self.config is not None:
             jsonschema.Draft202012Validator.check_schema(self.config)
+            for where, message, fix in string_map_problems(self.config):
+                path = ".".join(str(p) for p in where)
+                raise ValueError(f"entity type {self.type!r} config.{path}: {message}; {fix}")
             self._schema_validator = jsonschema.Draft202012Validator(self.config)
+
+    def _check_codecs(self, names: Sequence[str], protocols: Sequence[str], label: str) -> None:
+        """Rule C-14, as `mediagrid validate` checks module.yaml."""
+        media = {m.name.lower() for m in self.media_types}  # type: ignore[union-attr]
+        transports = codec_table.crosses_modules(protocols)
+        for codec in names:
+            kind = codec_table.media_of(codec)
+            if kind is None:
+                raise ValueError(f"entity type {self.type!r} {label}: {codec!r} is not a codec"
+                                 " name of the contract (docs/contract.md §4.5)")
+            if kind not in media:
+                raise ValueError(f"entity type {self.type!r} {label}: {codec!r} is {kind}, but"
+                                 f" the type carries {', '.join(sorted(media))}")
+            if transports and codec not in codec_table.MPEGTS_CODECS:
+                raise ValueError(f"entity type {self.type!r} {label}: {codec!r} cannot travel"
+                                 f" over {', '.join(transports)} (MPEG-TS has no stream type"
+                                 " for it): offer it on a type without those transports")
+
+    # -- capabilities -----------------------------------------------------------------------
+    def takes(self, media_type: MediaType) -> tuple[str, ...]:
+        """Codecs this type accepts (or a source produces) for one media type; () = any."""
+        return codec_table.of_media(self.codecs, media_type.name.lower())
+
+    def produces(self, media_type: MediaType) -> tuple[str, ...]:
+        """Codecs entities of this type send: a converter's output, else its codecs."""
+        names = (self.output_codecs or self.codecs) if self.kind is EntityKind.CONVERTER \
+            else self.codecs
+        return codec_table.of_media(names, media_type.name.lower())
+
+    @property
+    def transports(self) -> tuple[str, ...]:
+        """The §4.1 transports this type speaks between modules; () = LOCAL only (P-16)."""
+        return codec_table.crosses_modules(self.protocols)
 
     # -- config ---------------------------------------------------------------------------
     def redact(self, config: Mapping[str, str]) -> dict[str, str]:
@@ -130,15 +199,16 @@ class EntityType:
 
     # -- proto ----------------------------------------------------------------------------
     def capabilities(self, media_type: MediaType) -> common_pb2.EntityCapabilities:
+        """One media type's capabilities, with that media type's codecs only (§6.1, N-15)."""
         return common_pb2.EntityCapabilities(
-            supported_protocols=self.protocols, supported_codecs=self.codecs,
+            supported_protocols=self.protocols, supported_codecs=self.takes(media_type),
             media_type=int(media_type), properties=dict(self.properties),
         )
 
     def output_capabilities(self, media_type: MediaType) -> common_pb2.EntityCapabilities:
         return common_pb2.EntityCapabilities(
             supported_protocols=self.output_protocols or self.protocols,
-            supported_codecs=self.output_codecs or self.codecs,
+            supported_codecs=self.produces(media_type),
             media_type=int(media_type), properties=dict(self.properties),
         )
 

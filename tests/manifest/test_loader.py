@@ -128,7 +128,8 @@ def test_a_binary_file_is_not_utf8_text(tmp_path: Path) -> None:
     assert "save it as UTF-8" in problem.fix
 
 
-def test_entity_type_infos_carry_capabilities_per_media_type(tmp_path: Path) -> None:
+def test_c16_entity_type_infos_carry_capabilities_per_media_type(tmp_path: Path) -> None:
+    """Contract §6.1: one capability set per media type, each with that media type's codecs."""
     write(tmp_path, """
 id: m
 command: ["{python}", "-m", "m"]
@@ -144,8 +145,8 @@ entity_types:
     kind: converter
     media_types: [video]
     protocols: [mpegts-udp]
-    codecs: [h264, vp8]
-    output: {codecs: [vp8]}
+    codecs: [h264, mpeg2video]
+    output: {codecs: [hevc]}
 """)
     manifest = load_manifest(tmp_path)
     cam, tc = manifest.entity_type_infos()
@@ -153,12 +154,13 @@ entity_types:
     assert cam.description == "A camera."
     assert [c.media_type for c in cam.capabilities] == [common_pb2.MEDIA_TYPE_VIDEO,
                                                         common_pb2.MEDIA_TYPE_AUDIO]
-    assert list(cam.capabilities[1].supported_codecs) == ["h264", "aac"]
+    assert list(cam.capabilities[0].supported_codecs) == ["h264"]
+    assert list(cam.capabilities[1].supported_codecs) == ["aac"]
     assert dict(cam.capabilities[0].properties) == {"max_width": "1920"}
     assert list(cam.output_capabilities) == []
     assert tc.kind == common_pb2.ENTITY_KIND_CONVERTER
     [out] = tc.output_capabilities  # left-out fields default to the input side
-    assert list(out.supported_codecs) == ["vp8"]
+    assert list(out.supported_codecs) == ["hevc"]
     assert list(out.supported_protocols) == ["mpegts-udp"]
     assert out.media_type == common_pb2.MEDIA_TYPE_VIDEO
     assert manifest.entity_type("tc") is manifest.entity_types[1]

@@ -143,7 +143,8 @@ class ModuleProcess:
 def start_module(
     script: Path, port: int, extra_env: dict[str, str] | None = None, wait_ready: bool = True
 ) -> ModuleProcess:
-    env = {**os.environ, "GRPC_PORT": str(port), **(extra_env or {})}
+    env = {**os.environ, "GRPC_PORT": str(port), "MEDIAGRID_MODULE_ID": script.parent.name,
+           **(extra_env or {})}  # rule H-23: the orchestrator always sets the module id
     process = subprocess.Popen(
         [sys.executable, script.name], cwd=script.parent, env=env, text=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,

@@ -19,7 +19,9 @@ class Recorder(event_pb2_grpc.EventServiceServicer):
     calls: list[str] = field(default_factory=list)
     duplicates: int = 0
     fail_next: int = 0
+    fail_code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE
     token: str = ""
+    deadlines: list[float | None] = field(default_factory=list)
     metadata_seen: list[str] = field(default_factory=list)
     _highest: dict[str, int] = field(default_factory=dict)
 
@@ -32,9 +34,10 @@ class Recorder(event_pb2_grpc.EventServiceServicer):
         self.calls.append(kind)
         auth = dict(context.invocation_metadata() or ()).get("authorization", "")
         self.metadata_seen.append(auth)
+        self.deadlines.append(context.time_remaining())
         if self.fail_next > 0:
             self.fail_next -= 1
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "failing on command")
+            await context.abort(self.fail_code, "failing on command")
         if self.token and auth != f"Bearer {self.token}":
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "bad token")
         accepted = dups = 0

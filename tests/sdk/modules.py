@@ -23,6 +23,7 @@ def make_module(configurable: bool = False) -> sdk.Module:
         config_schema={
             "type": "object",
             "properties": {"level": {"type": "string", "enum": ["low", "high"]},
+                           "region": {"type": "string", "default": "eu"},
                            "secret": {"type": "string", "writeOnly": True}},
         } if configurable else None,
     )
@@ -57,7 +58,18 @@ def make_module(configurable: bool = False) -> sdk.Module:
         pass
 
     @module.entity(sdk.EntityType("vp8rec", kind="sink", media_types=["video"], codecs=["vp8"]))
-    class Vp8Rec(sdk.Entity):
+    class Vp8Rec(sdk.Entity):  # no transport between modules: LOCAL connections only (P-16)
+        pass
+
+    @module.entity(sdk.EntityType("av", kind="source", media_types=["video", "audio"],
+                                  protocols=["mpegts-udp", "srt"], codecs=["h264", "aac"]))
+    class Av(sdk.Entity):
+        async def adjust_quality(self, link: sdk.Link, quality: object) -> None:
+            pass
+
+    @module.entity(sdk.EntityType("arec", kind="sink", media_types=["audio"],
+                                  protocols=["mpegts-udp"], codecs=["aac", "opus"]))
+    class ARec(sdk.Entity):
         pass
 
     return module

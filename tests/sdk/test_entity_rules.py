@@ -164,9 +164,140 @@ def test_c3_c4_c5_c6_config_schema_and_revisions(make_harness: Any) -> None:
     h.ok(C, "ApplyConfig", apply(config={"level": "high"}, validate_only=True))
     h.fails(C, "ApplyConfig", apply(config={"level": "high"}, expected_revision=2), Code.ABORTED)
     in_force = h.ok(C, "GetConfig", config_pb2.GetConfigRequest())
-    assert (dict(in_force.config), in_force.revision) == ({"level": "low"}, 1)
+    assert (dict(in_force.config), in_force.revision) == ({"level": "low", "region": "eu"}, 1)
     assert h.ok(C, "ApplyConfig", apply(config={"level": "high"}, expected_revision=1)
                 ).revision == 2
     infos = [r.event.details["revision"] for r in h.reports()
              if r.event.type == event_pb2.EVENT_TYPE_INFO]
     assert infos == ["1", "2"]  # one INFO per applied change, none for validate_only (C-6)
+
+
+def test_h22_health_and_shutdown_answer_while_stopping(harness: Harness) -> None:
+    shutdown = module_pb2.ShutdownRequest
+    assert harness.ok(M, "Shutdown", shutdown()).initiated is True
+    assert harness.ok(M, "Shutdown", shutdown()).initiated is False  # changes nothing
+    reply = harness.ok(M, "HealthCheck", module_pb2.HealthCheckRequest())
+    assert reply.status.state == module_pb2.MODULE_STATE_STOPPING
+    harness.fails(E, "ListEntities", entity_pb2.ListEntitiesRequest(), Code.UNAVAILABLE)
+
+
+def test_h25_a_module_in_error_reports_unhealthy_whatever_it_sets(harness: Harness) -> None:
+    status = harness.rt.status
+    status.set_health(sdk.Health.DEGRADED, "camera retrying")
+    assert status.health is sdk.Health.DEGRADED
+    status.transition(ModuleState.ERROR, "camera gone")
+    status.set_health(sdk.Health.HEALTHY)  # ignored while ERROR
+    reply = harness.ok(M, "HealthCheck", module_pb2.HealthCheckRequest()).status
+    assert (reply.health, reply.error_message) == (common_pb2.HEALTH_STATUS_UNHEALTHY,
+                                                   "camera gone")
+
+
+def test_n13_e20_create_answers_configured_then_reports_its_first_status(
+    harness: Harness,
+) -> None:
+    entity = create(harness, "cam", media_type=common_pb2.MEDIA_TYPE_VIDEO).source
+    assert entity.status.state == common_pb2.ENTITY_STATE_CONFIGURED
+    assert entity.media_type == common_pb2.MEDIA_TYPE_VIDEO  # N-15
+    kinds = [r.WhichOneof("report") for r in harness.reports()]
+    assert kinds[:2] == ["event", "status"]
+    assert harness.reports()[1].status.entity_status.state == common_pb2.ENTITY_STATE_CONFIGURED
+    states = [r.status.entity_status.state for r in harness.reports() if r.HasField("status")]
+    assert common_pb2.ENTITY_STATE_CREATED not in states
+
+
+def test_n14_configure_keeps_an_active_entity_active_and_lifts_error(harness: Harness) -> None:
+    cam, rec = eid(create(harness, "cam")), eid(create(harness, "rec"))
+    harness.ok(P, "ConnectEntities", pipeline_pb2.ConnectEntitiesRequest(
+        connection_id="c1", source_entity_id=cam, target_entity_id=rec,
+        media_type=common_pb2.MEDIA_TYPE_VIDEO, role=pipeline_pb2.CONNECTION_ROLE_LOCAL))
+    harness.ok(P, "StartFlow", pipeline_pb2.StartFlowRequest(flow_id="f", connection_ids=["c1"]))
+    configure = entity_pb2.ConfigureEntityRequest
+    assert harness.ok(E, "ConfigureEntity", configure(entity_id=cam, config={"mode": "slow"})
+                      ).entity.source.status.state == common_pb2.ENTITY_STATE_ACTIVE
+    entity = harness.rt.entities.registry.get(cam)
+    assert entity is not None
+    harness.loop.run(_call(entity.fail, "lens cap on"))
+    again = harness.ok(E, "ConfigureEntity", configure(entity_id=cam)).entity.source.status
+    assert (again.state, again.error_message) == (common_pb2.ENTITY_STATE_ACTIVE, "")
+
+
+async def _call(fn: Any, *args: Any) -> None:
+    fn(*args)
+
+
+def test_n16_a_request_id_binds_its_arguments_and_never_re_creates(harness: Harness) -> None:
+    request = entity_pb2.CreateEntityRequest
+    harness.fails(E, "CreateEntity", request(request_id="r1", entity_type="nope"),
+                  Code.INVALID_ARGUMENT)  # a refused call binds nothing:
+    first = harness.ok(E, "CreateEntity", request(request_id="r1", entity_type="cam",
+                                                  config={"mode": "fast"}))
+    assert first.created
+    same = harness.ok(E, "CreateEntity", request(request_id="r1", entity_type="cam",
+                                                 config={"mode": "fast"}))
+    assert not same.created and eid(same.entity) == eid(first.entity)
+    assert "other arguments" in harness.fails(E, "CreateEntity", request(
+        request_id="r1", entity_type="cam", config={"mode": "slow"}), Code.ALREADY_EXISTS)
+    harness.fails(E, "CreateEntity", request(request_id="r" * 129, entity_type="cam"),
+                  Code.INVALID_ARGUMENT)  # form first
+    harness.ok(E, "DestroyEntity", entity_pb2.DestroyEntityRequest(entity_id=eid(first.entity)))
+    assert "destroyed" in harness.fails(E, "CreateEntity", request(
+        request_id="r1", entity_type="cam", config={"mode": "fast"}), Code.FAILED_PRECONDITION)
+
+
+@pytest.mark.parametrize("bad", ["", "Cam-1", "-x", "x" * 129])
+def test_n17_a_malformed_id_is_invalid_argument_in_every_call(
+    harness: Harness, bad: str
+) -> None:
+    calls = [
+        (E, "DestroyEntity", entity_pb2.DestroyEntityRequest(entity_id=bad)),
+        (P, "DisconnectEntities", pipeline_pb2.DisconnectEntitiesRequest(connection_id=bad)),
+        (P, "StopFlow", pipeline_pb2.StopFlowRequest(flow_id=bad)),
+        (P, "StartFlow", pipeline_pb2.StartFlowRequest(flow_id="f", connection_ids=[bad])),
+        (P, "ConnectEntities", pipeline_pb2.ConnectEntitiesRequest(
+            connection_id="c", source_entity_id=bad, target_entity_id="rec-1",
+            media_type=common_pb2.MEDIA_TYPE_VIDEO, role=pipeline_pb2.CONNECTION_ROLE_TARGET)),
+    ]
+    for service, method, request in calls:
+        harness.fails(service, method, request, Code.INVALID_ARGUMENT)
+
+
+def test_n18_entity_and_connection_ids_are_reused_module_ids_never(harness: Harness) -> None:
+    destroy = entity_pb2.DestroyEntityRequest
+    auto = eid(create(harness, "mic"))
+    harness.ok(E, "DestroyEntity", destroy(entity_id=auto))
+    assert eid(create(harness, "mic")) != auto  # an id the module assigned is not reused
+    assert eid(create(harness, "cam", entity_id="door")) == "door"
+    assert harness.ok(E, "DestroyEntity", destroy(entity_id="door")).destroyed is True
+    assert harness.ok(E, "DestroyEntity", destroy(entity_id="door")).destroyed is False
+    assert eid(create(harness, "cam", entity_id="door")) == "door"  # used again
+    assert harness.ok(E, "DestroyEntity", destroy(entity_id="door")).destroyed is True
+
+
+def test_n19_paging_sizes_and_filters(harness: Harness) -> None:
+    for _ in range(3):
+        create(harness, "mic")
+        create(harness, "cam")
+    page = entity_pb2.ListEntitiesRequest
+    first = harness.ok(E, "ListEntities", page(entity_type="mic", page=common_pb2.PageRequest(
+        page_size=2)))
+    assert len(first.entities) == 2 and first.next_page_token
+    assert "filter" in harness.fails(E, "ListEntities", page(
+        entity_type="cam", page=common_pb2.PageRequest(page_token=first.next_page_token)),
+        Code.INVALID_ARGUMENT)
+    rest = harness.ok(E, "ListEntities", page(entity_type="mic", page=common_pb2.PageRequest(
+        page_size=5000, page_token=first.next_page_token)))  # page_size may change
+    assert len(rest.entities) == 1 and not rest.next_page_token
+    harness.fails(E, "ListEntities", page(page=common_pb2.PageRequest(page_size=-1)),
+                  Code.INVALID_ARGUMENT)
+
+
+def test_n20_the_redaction_written_back_keeps_the_secret(harness: Harness) -> None:
+    cam = eid(create(harness, "cam", config={"password": "hunter2", "mode": "fast"}))
+    configure = entity_pb2.ConfigureEntityRequest
+    back = harness.ok(E, "ConfigureEntity", configure(
+        entity_id=cam, replace=True, config={"password": "***", "mode": "slow"})).entity
+    assert back.source.config["password"] == "***"
+    entity = harness.rt.entities.registry.get(cam)
+    assert entity is not None and entity.config["password"] == "hunter2"
+    assert "no value in force" in harness.fails(E, "CreateEntity", entity_pb2.CreateEntityRequest(
+        entity_type="cam", config={"password": "***"}), Code.INVALID_ARGUMENT)

@@ -23,6 +23,7 @@ from tests.support import free_port
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+SERVICE_UNKNOWN = health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
 
 
 def gated_module(started: asyncio.Event, destroyed: asyncio.Event) -> sdk.Module:
@@ -86,6 +87,7 @@ def test_h7_serving_exactly_while_ready_and_watch_sends_each_change() -> None:
                 with pytest.raises(grpc.RpcError) as unknown:
                     health.Check(health_pb2.HealthCheckRequest(service="nope"), timeout=5)
                 assert unknown.value.code() is grpc.StatusCode.NOT_FOUND
+                assert watch(health, "nope").get(timeout=5) == SERVICE_UNKNOWN  # stream stays
 
                 loop.loop.call_soon_threadsafe(started.set)
                 assert [w.get(timeout=5) for w in watches] == [SERVING, SERVING]
@@ -98,6 +100,7 @@ def test_h7_serving_exactly_while_ready_and_watch_sends_each_change() -> None:
                 assert module.Shutdown(module_pb2.ShutdownRequest(), timeout=5).initiated
                 assert [w.get(timeout=5) for w in watches] == [NOT_SERVING, NOT_SERVING]
                 assert now() == (module_pb2.MODULE_STATE_STOPPING, NOT_SERVING, NOT_SERVING)
+                assert not module.Shutdown(module_pb2.ShutdownRequest(), timeout=5).initiated
                 assert not running.done()  # still tearing down: the entity's destroy waits
         finally:
             loop.loop.call_soon_threadsafe(destroyed.set)

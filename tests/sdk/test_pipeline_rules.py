@@ -7,14 +7,15 @@ from typing import Any
 
 import grpc
 
-from mediagrid.v1 import common_pb2, event_pb2, pipeline_pb2
+from mediagrid.v1 import common_pb2, event_pb2, module_pb2, pipeline_pb2
 from tests.sdk.conftest import FakeClock, Harness
 from tests.sdk.test_servicers import connect, create, eid
 
 P = "PipelineService"
 Code = grpc.StatusCode
-VIDEO = common_pb2.MEDIA_TYPE_VIDEO
-TARGET = pipeline_pb2.CONNECTION_ROLE_TARGET
+VIDEO, AUDIO = common_pb2.MEDIA_TYPE_VIDEO, common_pb2.MEDIA_TYPE_AUDIO
+LOCAL = pipeline_pb2.CONNECTION_ROLE_LOCAL
+TARGET, SOURCE = pipeline_pb2.CONNECTION_ROLE_TARGET, pipeline_pb2.CONNECTION_ROLE_SOURCE
 INITIALIZING, ACTIVE, ERROR = (pipeline_pb2.FLOW_STATE_INITIALIZING,
                                pipeline_pb2.FLOW_STATE_ACTIVE, pipeline_pb2.FLOW_STATE_ERROR)
 
@@ -44,14 +45,110 @@ def test_p3_a_codec_the_target_cannot_take_is_failed_precondition(harness: Harne
     details = harness.fails(P, "ConnectEntities", request(
         connection_id="c1", source_entity_id=cam, target_entity_id=rec, media_type=VIDEO,
         role=pipeline_pb2.CONNECTION_ROLE_LOCAL,
-        quality=common_pb2.QualityProfile(video_codec="vp8")), Code.FAILED_PRECONDITION)
-    assert "vp8" in details and "h264" in details
+        quality=common_pb2.QualityProfile(video_codec="hevc")), Code.FAILED_PRECONDITION)
+    assert "hevc" in details and "h264" in details
     details = harness.fails(P, "ConnectEntities", request(
         connection_id="c2", source_entity_id=cam, target_entity_id=vp8, media_type=VIDEO,
         role=pipeline_pb2.CONNECTION_ROLE_LOCAL), Code.FAILED_PRECONDITION)
     assert "produces h264" in details and "takes vp8" in details
-    connect(harness, "c3", "elsewhere", vp8, role=TARGET,
-            quality=common_pb2.QualityProfile(video_codec="vp8"))
+
+
+def test_p3_only_the_quality_field_of_the_connections_media_type_applies(
+    harness: Harness,
+) -> None:
+    av, arec = eid(create(harness, "av", media_type=AUDIO)), eid(create(harness, "arec"))
+    # An AUDIO link: video_codec is ignored, so h264 (a codec of the av type) cannot sneak in
+    # as an audio codec, and a video codec the target does not take is no obstacle.
+    connect(harness, "a1", av, arec, media_type=AUDIO,
+            quality=common_pb2.QualityProfile(video_codec="h264", audio_codec="aac"))
+    details = harness.fails(P, "ConnectEntities", pipeline_pb2.ConnectEntitiesRequest(
+        connection_id="a2", source_entity_id=av, target_entity_id=arec, media_type=AUDIO,
+        role=LOCAL, quality=common_pb2.QualityProfile(audio_codec="h264")),
+        Code.FAILED_PRECONDITION)
+    assert "takes codecs aac, opus" in details
+    info = harness.ok("ModuleService", "HealthCheck", module_pb2.HealthCheckRequest())
+    caps = {c.media_type: list(c.supported_codecs)
+            for t in info.entity_types if t.type == "av" for c in t.capabilities}
+    assert caps == {VIDEO: ["h264"], AUDIO: ["aac"]}  # N-15, C-16: per media type
+
+
+def test_p15_a_source_never_transcodes_and_mpegts_codecs_only_cross_modules(
+    harness: Harness,
+) -> None:
+    av, rec = eid(create(harness, "av", media_type=VIDEO)), eid(create(harness, "rec"))
+    request = pipeline_pb2.ConnectEntitiesRequest
+    details = harness.fails(P, "ConnectEntities", request(  # SOURCE side checks its codec
+        connection_id="s1", source_entity_id=av, target_entity_id="far", media_type=VIDEO,
+        role=SOURCE, endpoint=pipeline_pb2.MediaEndpoint(url="udp://127.0.0.1:5000"),
+        quality=common_pb2.QualityProfile(video_codec="hevc")), Code.FAILED_PRECONDITION)
+    assert "produces h264" in details and "does not transcode" in details
+    details = harness.fails(P, "ConnectEntities", request(  # a target that takes any codec
+        connection_id="t1", source_entity_id="far", target_entity_id=eid(create(
+            harness, "both", media_type=VIDEO)), media_type=VIDEO, role=TARGET,
+        quality=common_pb2.QualityProfile(video_codec="vp8")), Code.FAILED_PRECONDITION)
+    assert "LOCAL connections only" in details  # "both" lists no transport (P-16)
+    connect(harness, "t2", "far", rec, role=TARGET,
+            quality=common_pb2.QualityProfile(video_codec="h264"))
+
+
+def test_p16_transports_endpoints_and_local_links(harness: Harness) -> None:
+    av, rec, vp8 = (eid(create(harness, t, **kw)) for t, kw in (
+        ("av", {"media_type": VIDEO}), ("rec", {}), ("vp8rec", {})))
+    request = pipeline_pb2.ConnectEntitiesRequest
+    source = {"connection_id": "s1", "source_entity_id": av, "target_entity_id": "far",
+              "media_type": VIDEO, "role": SOURCE}
+    bad = [
+        (pipeline_pb2.MediaEndpoint(url="udp://127.0.0.1:5000", transport="rtp"),
+         Code.INVALID_ARGUMENT, "not a transport"),
+        (pipeline_pb2.MediaEndpoint(url="tcp://127.0.0.1:5000"), Code.INVALID_ARGUMENT,
+         "not a mpegts-udp endpoint"),
+        (pipeline_pb2.MediaEndpoint(url="udp://127.0.0.1"), Code.INVALID_ARGUMENT, "udp://HOST"),
+        (pipeline_pb2.MediaEndpoint(url="udp://127.0.0.1:0"), Code.INVALID_ARGUMENT, "PORT"),
+        (pipeline_pb2.MediaEndpoint(url="tcp://127.0.0.1:5000", transport="mpegts-tcp"),
+         Code.FAILED_PRECONDITION, "speaks mpegts-udp, srt"),
+    ]
+    for endpoint, code, words in bad:
+        assert words in harness.fails(P, "ConnectEntities", request(**source, endpoint=endpoint),
+                                      code)
+    ok = connect(harness, "s2", av, "far", role=SOURCE, endpoint=pipeline_pb2.MediaEndpoint(
+        url="srt://127.0.0.1:5000?mode=caller", transport="srt"))
+    assert ok.transport_protocol == "srt"
+    details = harness.fails(P, "ConnectEntities", request(
+        connection_id="t1", source_entity_id="far", target_entity_id=vp8, media_type=VIDEO,
+        role=TARGET), Code.FAILED_PRECONDITION)
+    assert "protocols" in details
+    local = connect(harness, "l1", av, rec, transport_protocol="srt",
+                    endpoint=pipeline_pb2.MediaEndpoint(url="nonsense"))  # both ignored
+    assert local.transport_protocol == "local" and not local.HasField("endpoint")
+
+
+def test_p17_the_target_endpoint_names_the_advertised_host_and_the_format(
+    make_harness: Any,
+) -> None:
+    h: Harness = make_harness()
+    h.rt.advertise_host = "cams.example"
+    rec = eid(create(h, "rec"))
+    conn = connect(h, "t1", "far", rec, role=TARGET,
+                   quality=common_pb2.QualityProfile(video_codec="h264"))
+    assert conn.endpoint.url.startswith("udp://cams.example:")
+    assert (conn.endpoint.format.container, conn.endpoint.format.video_codec) == (
+        "mpegts", "h264")
+    link = h.rt.pipeline.links.get("t1")
+    assert link is not None and link.endpoint is not None
+    port = conn.endpoint.url.split(":")[2].split("?")[0]
+    assert link.endpoint.listen_url.startswith(  # S-10: listens on the bind host only
+        f"udp://127.0.0.1:{port}?localaddr=127.0.0.1&")
+
+
+def test_p18_the_same_arguments_of_connect(harness: Harness) -> None:
+    rec = eid(create(harness, "rec"))
+    first = connect(harness, "t1", "far", rec, role=TARGET, source_module_id="a")
+    again = connect(harness, "t1", "far", rec, role=TARGET, transport_protocol="mpegts-udp",
+                    source_module_id="b", endpoint=pipeline_pb2.MediaEndpoint(url="x"))
+    assert again.endpoint.url == first.endpoint.url  # "" = mpegts-udp; the rest not compared
+    harness.fails(P, "ConnectEntities", pipeline_pb2.ConnectEntitiesRequest(
+        connection_id="t1", source_entity_id="far", target_entity_id=rec, media_type=VIDEO,
+        role=TARGET, quality=common_pb2.QualityProfile(bitrate=5)), Code.ALREADY_EXISTS)
 
 
 def test_p5_one_source_feeds_several_connections(harness: Harness) -> None:
@@ -86,12 +183,52 @@ def test_p8_flow_ids(harness: Harness) -> None:
     assert entity is not None and entity.started == 1  # type: ignore[attr-defined]
 
 
-def test_p9_an_entity_without_quality_support_refuses(harness: Harness) -> None:
-    rec = eid(create(harness, "rec"))
-    connect(harness, "x1", "elsewhere", rec, role=TARGET)
-    start(harness, "f1", "x1")
+def test_p9_p20_an_entity_without_quality_support_refuses(harness: Harness) -> None:
+    both, rec = eid(create(harness, "both", media_type=VIDEO)), eid(create(harness, "rec"))
+    connect(harness, "c1", both, rec)
+    start(harness, "f1", "c1")
     harness.fails(P, "AdjustQuality", pipeline_pb2.AdjustQualityRequest(flow_id="f1"),
                   Code.FAILED_PRECONDITION)
+
+
+def test_p20_adjust_quality_codes_and_the_target_only_side(harness: Harness) -> None:
+    cam, rec = eid(create(harness, "cam")), eid(create(harness, "rec"))
+    connect(harness, "c1", cam, rec)
+    connect(harness, "c2", cam, eid(create(harness, "rec")))
+    connect(harness, "x1", "far", eid(create(harness, "rec")), role=TARGET)
+    start(harness, "f1", "c1")
+    start(harness, "fx", "x1")
+    adjust = pipeline_pb2.AdjustQualityRequest
+    harness.fails(P, "AdjustQuality", adjust(flow_id="nope"), Code.NOT_FOUND)
+    harness.fails(P, "AdjustQuality", adjust(flow_id="f1", connection_id="c2"), Code.NOT_FOUND)
+    harness.fails(P, "AdjustQuality", adjust(flow_id="f1", connection_id="C2"),
+                  Code.INVALID_ARGUMENT)
+    harness.fails(P, "AdjustQuality", adjust(  # a codec the target does not take
+        flow_id="f1", quality=common_pb2.QualityProfile(video_codec="hevc", bitrate=9)),
+        Code.FAILED_PRECONDITION)
+    link = harness.rt.pipeline.links.get("c1")
+    assert link is not None and link.quality.bitrate == 0  # a refused call changes nothing
+    # A target-only side records the quality and answers OK; its media follows the stream.
+    [conn] = harness.ok(P, "AdjustQuality", adjust(
+        flow_id="fx", quality=common_pb2.QualityProfile(bitrate=300_000))).connections
+    assert conn.quality.bitrate == 300_000
+    harness.ok(P, "StopFlow", pipeline_pb2.StopFlowRequest(flow_id="f1"))
+    harness.fails(P, "AdjustQuality", adjust(flow_id="f1"), Code.FAILED_PRECONDITION)
+
+
+def test_p19_start_flow_names_each_connection_once_in_a_fixed_order(harness: Harness) -> None:
+    cam = eid(create(harness, "cam"))
+    connect(harness, "c1", cam, eid(create(harness, "rec")))
+    connect(harness, "c2", cam, eid(create(harness, "rec")))
+    request = pipeline_pb2.StartFlowRequest
+    assert "repeats" in harness.fails(P, "StartFlow", request(
+        flow_id="f1", connection_ids=["c1", "c1"]), Code.INVALID_ARGUMENT)
+    start(harness, "f1", "c1", "c2")
+    harness.fails(P, "StartFlow", request(flow_id="f1", connection_ids=["c2", "c1"]),
+                  Code.ALREADY_EXISTS)
+    details = harness.fails(P, "StartFlow", request(flow_id="f2", connection_ids=["c2"]),
+                            Code.FAILED_PRECONDITION)
+    assert "'f1'" in details  # a connection runs in one flow at a time
 
 
 def test_p10_p11_a_flow_is_active_only_while_media_is_measured(make_harness: Any) -> None:
@@ -132,3 +269,50 @@ def test_p14_removing_a_connection_under_a_running_flow_turns_it_error(
     h.ok(P, "DisconnectEntities", pipeline_pb2.DisconnectEntitiesRequest(connection_id="c1"))
     status = flow_status(h, "f1")
     assert status.state == ERROR and "'c1'" in status.error_message
+
+
+def test_p21_a_flow_with_no_media_within_the_start_period_turns_error(
+    make_harness: Any,
+) -> None:
+    clock = FakeClock()
+    h: Harness = make_harness(clock=clock)
+    connect(h, "c1", eid(create(h, "cam")), eid(create(h, "rec")))
+    start(h, "f1", "c1")
+    clock.now += 10.0
+    h.rt.flows.settle(h.rt.flows.flows["f1"])  # what watch() does every half second
+    assert flow_status(h, "f1").state == INITIALIZING  # exactly at the start period
+    clock.now += 0.1
+    h.rt.flows.settle(h.rt.flows.flows["f1"])
+    errors = [r.event for r in h.reports() if r.event.type == event_pb2.EVENT_TYPE_ERROR]
+    assert len(errors) == 1 and errors[0].flow_id == "f1"  # E-19: one ERROR event, unasked
+    status = flow_status(h, "f1")
+    assert status.state == ERROR and "no media arrived" in status.error_message
+    measure(h, "c1", frames=3)
+    assert flow_status(h, "f1").state == ACTIVE  # media later: ACTIVE
+
+
+def test_p22_frames_without_new_bytes_are_not_media_moving(make_harness: Any) -> None:
+    clock = FakeClock()
+    h: Harness = make_harness(clock=clock)
+    connect(h, "c1", eid(create(h, "cam")), eid(create(h, "rec")))
+    start(h, "f1", "c1")
+    measure(h, "c1", frames=50, bytes_moved=10_000)
+    assert flow_status(h, "f1").state == ACTIVE
+    clock.now += 5.0
+    measure(h, "c1", frames=62, bytes_moved=10_000)  # a decoder flush at its receive timeout
+    clock.now += 0.1
+    assert flow_status(h, "f1").state == ERROR  # stalled all the same
+    measure(h, "c1", frames=63, bytes_moved=10_188)
+    assert flow_status(h, "f1").state == ACTIVE
+
+
+def test_e21_connection_events_name_this_modules_end_and_both_ends(harness: Harness) -> None:
+    rec = eid(create(harness, "rec"))
+    connect(harness, "t1", "far", rec, role=TARGET)
+    harness.ok(P, "DisconnectEntities", pipeline_pb2.DisconnectEntitiesRequest(connection_id="t1"))
+    events = [r.event for r in harness.reports() if r.event.connection_id == "t1"]
+    assert [e.type for e in events] == [event_pb2.EVENT_TYPE_CONNECTION_CREATED,
+                                        event_pb2.EVENT_TYPE_CONNECTION_REMOVED]
+    for e in events:
+        assert e.source_entity_id == rec and e.source_module_id == "unit"
+        assert dict(e.details) == {"source_entity_id": "far", "target_entity_id": rec}

@@ -14,6 +14,7 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf import descriptor_pool
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
@@ -86,12 +87,23 @@ def test_health_reflection_and_a_local_flow_that_moves_media(run_module) -> None
     assert uuid.UUID(status.status.instance_id)
     assert status.module_id == "hello" and [t.type for t in status.entity_types] == [
         "testsrc", "null"]
-    services = set(ProtoReflectionDescriptorDatabase(s.channel).get_services())
+    reflected = ProtoReflectionDescriptorDatabase(s.channel)
+    services = set(reflected.get_services())
     assert services >= {
         "mediagrid.v1.ModuleService", "mediagrid.v1.EntityService",
         "mediagrid.v1.PipelineService", "grpc.health.v1.Health",
         "grpc.reflection.v1alpha.ServerReflection",
     }
+    # H-4: everything resolves through reflection alone, dependencies included, as
+    # `grpcurl describe` does it: a fresh pool knows nothing but what the module serves.
+    pool = descriptor_pool.DescriptorPool(reflected)
+    for name in services:
+        for method in pool.FindServiceByName(name).methods:
+            assert method.input_type.full_name and method.output_type.full_name
+    status = pool.FindMessageTypeByName("mediagrid.v1.HealthCheckResponse").fields_by_name[
+        "status"].message_type
+    assert status.fields_by_name["last_heartbeat"].message_type.full_name == \
+        "google.protobuf.Timestamp"
     src, sink = s.create("testsrc", config={"rate": "50"}), s.create("null")
     s.pipeline.ConnectEntities(pipeline_pb2.ConnectEntitiesRequest(
         connection_id="c1", source_entity_id=src, target_entity_id=sink, media_type=VIDEO,
@@ -121,6 +133,18 @@ def test_cross_module_flow_over_udp(run_module) -> None:  # type: ignore[no-unty
     b.pipeline.StartFlow(start, timeout=10)
     a.pipeline.StartFlow(start, timeout=10)
     assert b.wait_frames("fx", 25).metrics.frames >= 25  # decoded by the sink's ffmpeg
+    port = int(endpoint.url.split(":")[2].split("?")[0])
+    assert udp_binds(port) == ["127.0.0.1"]  # S-10: the listener binds the bind host only
+
+
+def udp_binds(port: int) -> list[str]:
+    """The local addresses UDP sockets on `port` are bound to (from /proc/net/udp)."""
+    found = []
+    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+        address, hex_port = line.split()[1].split(":")
+        if int(hex_port, 16) == port:
+            found.append(".".join(str(b) for b in reversed(bytes.fromhex(address))))
+    return found
 
 
 def test_healthcheck_answers_while_an_entity_hook_is_busy(run_module) -> None:  # type: ignore[no-untyped-def]
@@ -170,6 +194,7 @@ def test_h8_shutdown_exits_0_even_when_an_entity_will_not_stop(run_module) -> No
     request.grace_period.FromSeconds(1)
     assert s.module.Shutdown(request, timeout=5).initiated is True
     assert module.process.wait(timeout=10) == 0  # its destroy hook would take an hour
+    assert "entities not destroyed: stuck-1" in module.stderr()  # H-26: says what is left
 
 
 def test_sigterm_stops_a_running_flow_and_exits_0(run_module) -> None:  # type: ignore[no-untyped-def]
@@ -196,15 +221,19 @@ def test_a_taken_port_exits_98(run_module) -> None:  # type: ignore[no-untyped-d
         assert "GRPC_PORT" in module.stderr()
 
 
-@pytest.mark.parametrize("value", ["", "http", "70000"])
-def test_a_bad_grpc_port_exits_2_naming_the_variable(value: str) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "GRPC_PORT"}
-    if value:
-        env["GRPC_PORT"] = value
-    done = subprocess.run([sys.executable, "module.py"], cwd=HELLO, env=env,
+@pytest.mark.parametrize(("env", "variable"), [
+    ({}, "GRPC_PORT"), ({"GRPC_PORT": "http"}, "GRPC_PORT"), ({"GRPC_PORT": "70000"}, "GRPC_PORT"),
+    ({"GRPC_PORT": "50051"}, "MEDIAGRID_MODULE_ID"),  # H-23: the id is required
+])
+def test_h3_h23_a_bad_environment_exits_2_naming_the_variable(
+    env: dict[str, str], variable: str
+) -> None:
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("GRPC_PORT", "MEDIAGRID_MODULE_ID")}
+    done = subprocess.run([sys.executable, "module.py"], cwd=HELLO, env={**clean, **env},
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
-    assert "GRPC_PORT" in done.stderr and "set GRPC_PORT" in done.stderr
+    assert variable in done.stderr and f"set {variable}" in done.stderr
 
 
 def test_token_guards_mediagrid_calls_but_not_health_or_reflection(run_module) -> None:  # type: ignore[no-untyped-def]
@@ -219,6 +248,13 @@ def test_token_guards_mediagrid_calls_but_not_health_or_reflection(run_module) -
     good = Stubs(module.address, token="s3cret")
     assert good.module.HealthCheck(module_pb2.HealthCheckRequest(), timeout=5,
                                    metadata=good.md).status.state == module_pb2.MODULE_STATE_READY
+    # S-8: the scheme in any case; two authorization values are refused
+    assert good.module.HealthCheck(module_pb2.HealthCheckRequest(), timeout=5, metadata=(
+        ("authorization", "bEARER s3cret"),)).status.state == module_pb2.MODULE_STATE_READY
+    with pytest.raises(grpc.RpcError) as caught:
+        good.module.HealthCheck(module_pb2.HealthCheckRequest(), timeout=5,
+                                metadata=(*good.md, ("authorization", "Bearer nope")))
+    assert caught.value.code() is grpc.StatusCode.UNAUTHENTICATED
     reply = anonymous.health.Check(health_pb2.HealthCheckRequest(), timeout=5)
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
     assert "mediagrid.v1.EntityService" in ProtoReflectionDescriptorDatabase(
@@ -298,3 +334,6 @@ def test_reports_reach_the_orchestrator_in_order_with_the_token(run_module) -> N
     assert accepted[about_src[-1]].event.type == T.EVENT_TYPE_ENTITY_DESTROYED
     stamps = [getattr(r, r.WhichOneof("report")).timestamp.ToNanoseconds() for r in accepted]
     assert stamps == sorted(stamps)
+    # H-26, E-19: the shutdown stopped the flow and destroyed the sink, and said so
+    assert (T.EVENT_TYPE_FLOW_STOPPED, "") in events
+    assert events[-1] == (T.EVENT_TYPE_ENTITY_DESTROYED, sink)

@@ -18,7 +18,7 @@ from mediagrid.backoff import REPORT_RETRY
 from mediagrid.sdk.reporter import metric_value
 from mediagrid.v1 import common_pb2, event_pb2
 from tests.sdk.event_server import EventServer
-from tests.support import free_port
+from tests.support import eventually, free_port
 
 
 class Sleeps:
@@ -147,7 +147,9 @@ def test_buffer_drops_oldest_counts_and_warns_when_sending_resumes() -> None:
             warning = server.recorder.accepted[-1].event
             assert warning.type == event_pb2.EVENT_TYPE_WARNING
             assert warning.severity == event_pb2.EVENT_SEVERITY_WARNING
-            assert warning.details["dropped_reports"] == "7"
+            assert warning.details["dropped_reports"] == "7"  # E-22: the gap, declared
+            assert (warning.details["first_dropped"], warning.details["last_dropped"]) == (
+                "1", "7")
 
     asyncio.run(scenario())
 
@@ -194,3 +196,55 @@ def test_timestamps_never_go_backwards() -> None:
     info(reporter, 4)
     stamps = [r.event.timestamp.ToNanoseconds() / 1e9 for r in reporter._queue]
     assert stamps == [100.0, 100.0, 101.5, 101.5]
+
+
+def test_e23_a_refused_report_is_dropped_and_declared_not_retried_forever() -> None:
+    async def scenario() -> None:
+        async with running() as (reporter, server, sleeps):
+            server.recorder.fail_next, server.recorder.fail_code = 1, \
+                __import__("grpc").StatusCode.INVALID_ARGUMENT
+            info(reporter, 1)  # refused for good: dropped, not retried
+            await eventually(lambda: reporter.stats.dropped == 1)
+            info(reporter, 2)  # the queue moves on
+            assert await reporter.flush(5)
+            assert server.recorder.sequences == [2, 3, 4]
+            assert sleeps.delays == []  # no backoff: nothing was retried
+            warning = server.recorder.accepted[-1].event
+            assert warning.type == event_pb2.EVENT_TYPE_WARNING
+            assert dict(warning.details) == {"dropped_reports": "1", "first_dropped": "1",
+                                             "last_dropped": "1"}
+
+    asyncio.run(scenario())
+
+
+def test_e23_every_report_call_carries_a_deadline() -> None:
+    async def scenario() -> None:
+        async with running() as (reporter, server, _):
+            info(reporter, 1)
+            await asyncio.sleep(0)
+            info(reporter, 3)
+            assert await reporter.flush(5)
+            assert server.recorder.calls == ["event", "batch"]
+            assert all(d is not None and 0 < d < 3 for d in server.recorder.deadlines)  # 2 s
+
+    asyncio.run(scenario())
+
+
+def test_e23_a_retried_batch_may_grow_from_the_lowest_unacknowledged() -> None:
+    async def scenario() -> None:
+        async with running() as (reporter, server, sleeps):
+            server.recorder.fail_next = 1
+            grown = asyncio.Event()
+
+            async def add_more(attempt: int) -> None:
+                info(reporter, 3)  # made while the first call waits to be retried
+                grown.set()
+
+            sleeps.on_sleep = add_more
+            info(reporter, 1)
+            await grown.wait()
+            assert await reporter.flush(5)
+            assert server.recorder.calls == ["event", "batch"]  # 1, then 1..4 in one call
+            assert server.recorder.sequences == [1, 2, 3, 4]
+
+    asyncio.run(scenario())

@@ -51,7 +51,8 @@ def test_health_check_reports_ready_instance_and_types(harness: Harness) -> None
     assert reply.status.health == common_pb2.HEALTH_STATUS_HEALTHY
     assert uuid.UUID(reply.status.instance_id).version == 4
     assert (reply.module_id, reply.version) == ("unit", "1.2.3")
-    assert [t.type for t in reply.entity_types] == ["cam", "mic", "rec", "both", "vp8rec"]
+    assert [t.type for t in reply.entity_types] == [
+        "cam", "mic", "rec", "both", "vp8rec", "av", "arec"]
     assert reply.entity_types[0].capabilities[0].supported_codecs == ["h264"]
 
 
@@ -180,7 +181,8 @@ def test_connect_checks_and_idempotency(harness: Harness) -> None:
     request = pipeline_pb2.ConnectEntitiesRequest
     cases = [
         (request(connection_id="c1", source_entity_id=cam, target_entity_id=rec,
-                 media_type=VIDEO, role=LOCAL, transport_protocol="srt"), Code.ALREADY_EXISTS),
+                 media_type=VIDEO, role=LOCAL,
+                 quality=common_pb2.QualityProfile(bitrate=1)), Code.ALREADY_EXISTS),
         (request(connection_id="c2", source_entity_id=mic, target_entity_id=rec,
                  media_type=VIDEO, role=LOCAL), Code.FAILED_PRECONDITION),
         (request(connection_id="c2", source_entity_id=rec, target_entity_id=cam,
@@ -292,7 +294,8 @@ def test_configurable_module(make_harness) -> None:  # type: ignore[no-untyped-d
     assert '"level"' in h.ok(C, "GetConfigSchema", config_pb2.GetConfigSchemaRequest()).json_schema
     applied = h.ok(C, "ApplyConfig", config_pb2.ApplyConfigRequest(
         config={"level": "low", "secret": "s3"}))
-    assert (dict(applied.config), applied.revision) == ({"level": "low", "secret": "***"}, 1)
+    assert (dict(applied.config), applied.revision) == (
+        {"level": "low", "secret": "***", "region": "eu"}, 1)
     details = h.fails(C, "ApplyConfig", config_pb2.ApplyConfigRequest(config={"level": "max"}),
                       Code.INVALID_ARGUMENT)
     assert "config.level" in details

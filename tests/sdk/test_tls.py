@@ -104,3 +104,41 @@ def test_half_a_tls_setting_exits_2_naming_the_missing_variable(pki: Path) -> No
         assert "MEDIAGRID_TLS_KEY_FILE is not set" in module.stderr()
     finally:
         module.stop()
+
+
+def test_s9_reports_reach_a_mutual_tls_orchestrator(pki: Path) -> None:
+    """The module trusts MEDIAGRID_ORCHESTRATOR_CA_FILE and presents its serving certificate
+    (MEDIAGRID_TLS_CERT_FILE) as its client certificate."""
+    import asyncio
+
+    from mediagrid import sdk
+    from mediagrid.v1 import event_pb2, event_pb2_grpc
+    from tests.sdk.event_server import Recorder
+
+    async def scenario() -> list[int]:
+        recorder, port = Recorder(), free_port()
+        server = grpc.aio.server()
+        event_pb2_grpc.add_EventServiceServicer_to_server(recorder, server)
+        server.add_secure_port(f"127.0.0.1:{port}", grpc.ssl_server_credentials(
+            [((pki / "server.key").read_bytes(), (pki / "server.pem").read_bytes())],
+            root_certificates=(pki / "ca.pem").read_bytes(), require_client_auth=True))
+        await server.start()
+        settings = sdk.Settings.from_env({
+            "GRPC_PORT": "1", "MEDIAGRID_MODULE_ID": "m", **_tls_env(pki, mutual=False),
+            "MEDIAGRID_ORCHESTRATOR_ADDRESS": f"127.0.0.1:{port}",
+            "MEDIAGRID_ORCHESTRATOR_CA_FILE": str(pki / "ca.pem"),
+        })
+        module = sdk.ModuleServer(sdk.Module("m"), settings)  # wires the sender as serve() does
+        reporter = module.runtime.reporter
+        task = asyncio.create_task(reporter.run())
+        try:
+            reporter.event(event_pb2.EVENT_TYPE_INFO, "over TLS")
+            assert await reporter.flush(15)
+            return recorder.sequences
+        finally:
+            task.cancel()
+            assert module._sender is not None
+            await module._sender.close()
+            await server.stop(None)
+
+    assert asyncio.run(scenario()) == [1]

@@ -9,27 +9,65 @@ from mediagrid.sdk.state import TransitionError
 from mediagrid.sdk.store import Registry
 from tests.sdk.conftest import HELLO
 
+ID = {"MEDIAGRID_MODULE_ID": "m"}
+
 
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
-        ({}, "GRPC_PORT is not set"),
-        ({"GRPC_PORT": "0"}, "GRPC_PORT='0'"),
-        ({"GRPC_PORT": "1", "MEDIAGRID_MODULE_ID": "Bad"}, "MEDIAGRID_MODULE_ID"),
-        ({"GRPC_PORT": "1", "MEDIAGRID_ORCHESTRATOR_ADDRESS": "nohost"},
+        ({**ID}, "GRPC_PORT is not set"),
+        ({**ID, "GRPC_PORT": "0"}, "GRPC_PORT='0'"),
+        # H-3: decimal digits only, no sign, spaces or leading zeros
+        ({**ID, "GRPC_PORT": "08080"}, "GRPC_PORT='08080'"),
+        ({**ID, "GRPC_PORT": " 8080"}, "GRPC_PORT=' 8080'"),
+        ({**ID, "GRPC_PORT": "+8080"}, "GRPC_PORT='\\+8080'"),
+        ({**ID, "GRPC_PORT": "\u0661\u0662"}, "GRPC_PORT="),  # Arabic-Indic digits
+        ({**ID, "GRPC_PORT": "65536"}, "GRPC_PORT='65536'"),
+        # H-23: the module id is required and is a module id
+        ({"GRPC_PORT": "1"}, "MEDIAGRID_MODULE_ID is not set"),
+        ({"GRPC_PORT": "1", "MEDIAGRID_MODULE_ID": "Bad"}, "MEDIAGRID_MODULE_ID='Bad'"),
+        ({"GRPC_PORT": "1", "MEDIAGRID_MODULE_ID": "a_b"}, "MEDIAGRID_MODULE_ID='a_b'"),
+        # H-24: a malformed orchestrator address or advertise host
+        ({**ID, "GRPC_PORT": "1", "MEDIAGRID_ORCHESTRATOR_ADDRESS": "nohost"},
          "MEDIAGRID_ORCHESTRATOR_ADDRESS"),
+        ({**ID, "GRPC_PORT": "1", "MEDIAGRID_ORCHESTRATOR_ADDRESS": "::1:50050"},
+         "MEDIAGRID_ORCHESTRATOR_ADDRESS"),
+        ({**ID, "GRPC_PORT": "1", "MEDIAGRID_ORCHESTRATOR_ADDRESS": "host:050050"},
+         "MEDIAGRID_ORCHESTRATOR_ADDRESS"),
+        ({**ID, "GRPC_PORT": "1", "MEDIAGRID_ORCHESTRATOR_ADDRESS": "bad_host:1"},
+         "MEDIAGRID_ORCHESTRATOR_ADDRESS"),
+        ({**ID, "GRPC_PORT": "1", "MEDIAGRID_ADVERTISE_HOST": "h:1"}, "MEDIAGRID_ADVERTISE_HOST"),
+        ({**ID, "GRPC_PORT": "1", "MEDIAGRID_ORCHESTRATOR_CA_FILE": "/nonexistent.pem"},
+         "MEDIAGRID_ORCHESTRATOR_CA_FILE"),
     ],
 )
-def test_bad_environment_names_the_variable(env: dict[str, str], variable: str) -> None:
+def test_h3_h23_h24_bad_environment_names_the_variable(
+    env: dict[str, str], variable: str
+) -> None:
     with pytest.raises(sdk.ConfigurationError, match=variable):
         sdk.Settings.from_env(env)
 
 
 def test_settings_defaults() -> None:
-    s = sdk.Settings.from_env({"GRPC_PORT": "50051", "MEDIAGRID_TOKEN": "t"})
+    s = sdk.Settings.from_env({**ID, "GRPC_PORT": "50051", "MEDIAGRID_TOKEN": "t"})
     assert (s.address, s.token, s.orchestrator_address) == ("127.0.0.1:50051", "t", "")
-    assert sdk.Settings.from_env({"GRPC_PORT": "1", "MEDIAGRID_BIND_HOST": "::1"}).address == \
-        "[::1]:1"
+    assert sdk.Settings.from_env({**ID, "GRPC_PORT": "1", "MEDIAGRID_BIND_HOST": "::1"}).address \
+        == "[::1]:1"
+    v6 = sdk.Settings.from_env({**ID, "GRPC_PORT": "1",
+                                "MEDIAGRID_ORCHESTRATOR_ADDRESS": "[::1]:50050"})
+    assert v6.orchestrator_address == "[::1]:50050"  # H-24: an IPv6 host in brackets
+
+
+@pytest.mark.parametrize(("bind", "advertise", "expected"), [
+    ("127.0.0.1", "", "127.0.0.1"), ("0.0.0.0", "", "127.0.0.1"), ("::", "", "::1"),
+    ("0.0.0.0", "cam-box.lan", "cam-box.lan"), ("192.0.2.7", "", "192.0.2.7"),
+])
+def test_p17_the_endpoint_host_is_advertised_not_wildcard(
+    bind: str, advertise: str, expected: str
+) -> None:
+    env = {**ID, "GRPC_PORT": "1", "MEDIAGRID_BIND_HOST": bind,
+           "MEDIAGRID_ADVERTISE_HOST": advertise}
+    assert sdk.Settings.from_env(env).endpoint_host == expected
 
 
 def test_module_state_machine() -> None:
@@ -75,6 +113,21 @@ def test_entity_type_declarations_are_checked() -> None:
         module.check()
     with pytest.raises(ValueError, match="not declared"):
         module.entity("y")
+
+
+@pytest.mark.parametrize(("kw", "words"), [
+    ({"codecs": ["h246"]}, "not a codec name"),
+    ({"codecs": ["aac"]}, "'aac' is audio"),
+    ({"codecs": ["vp8"], "protocols": ["mpegts-udp"]}, "cannot travel over mpegts-udp"),
+    ({"config": {"type": "object", "properties": {"n": {"type": "integer"}}}},
+     "config.properties.n.type"),
+])
+def test_c12_c14_types_declared_in_code_are_checked_like_module_yaml(
+    kw: dict[str, object], words: str
+) -> None:
+    with pytest.raises(ValueError, match=words):
+        sdk.EntityType("x", kind="sink", media_types=["video"], **kw)  # type: ignore[arg-type]
+    sdk.EntityType("x", kind="sink", media_types=["video"], codecs=["vp8"])  # LOCAL only: fine
 
 
 def test_the_example_reads_its_module_yaml() -> None:

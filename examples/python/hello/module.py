@@ -36,8 +36,8 @@ class NullSink(sdk.Entity):
         if link.role is sdk.Role.LOCAL:
             inputs = link.source.ffmpeg_input()
             wire = ["-c:v", "mpeg2video"]  # what would cross the wire, encoded to be measured
-        else:  # TARGET: receive what the source's module sends to our endpoint
-            inputs = ["-analyzeduration", "500000", "-i", link.endpoint.url]
+        else:  # TARGET: listen (on our bind host only) where the source's module sends
+            inputs = ["-analyzeduration", "500000", "-i", link.endpoint.listen_url]
             wire = ["-c", "copy"]  # the stream as received
         # The first output's size is what -progress reports as bitrate (rule P-10: measured).
         measured = ["-map", "0", *wire, "-f", "mpegts", os.devnull]
