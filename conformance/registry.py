@@ -62,6 +62,7 @@ class Check:
     launch_only: bool = False  # needs the suite to start the module itself
     exclusive: bool = False  # runs alone: it disturbs the module (drops the EventService...)
     final: bool = False  # runs after every other check (it reads the whole event record)
+    slow: bool = False  # waits on media for many seconds: starts first, beside the others
     timeout: float = 30.0
 
     def not_applicable(self, manifest: ModuleManifest) -> str | None:
@@ -97,12 +98,14 @@ class Checks:
 
     def check(self, *rules: str, title: str, profile: str = CORE, needs: Iterable[Need] = (),
               launch_only: bool = False, exclusive: bool = False, final: bool = False,
-              timeout: float = 30.0) -> Callable[[CheckFunction], CheckFunction]:
+              slow: bool = False, timeout: float = 30.0
+              ) -> Callable[[CheckFunction], CheckFunction]:
         def register(function: CheckFunction) -> CheckFunction:
             self.items.append(Check(
                 name=f"{self.family}.{function.__name__}", rules=tuple(rules), title=title,
                 function=function, profile=profile, needs=tuple(needs),
-                launch_only=launch_only, exclusive=exclusive, final=final, timeout=timeout))
+                launch_only=launch_only, exclusive=exclusive, final=final, slow=slow,
+                timeout=timeout))
             return function
         return register
 

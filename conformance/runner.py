@@ -52,10 +52,14 @@ def select(checks: list[Check], patterns: tuple[str, ...]) -> list[Check]:
 
 
 def order(checks: list[Check], seed: int) -> list[list[Check]]:
-    """Phases: ordinary (run together), exclusive (one at a time), final; shuffled inside."""
+    """Phases, each shuffled by the seed: slow (media) checks, which start first and run beside
+    everything but the final ones; ordinary ones, a few at a time; exclusive ones, one at a
+    time (they drop the EventService, churn entities, page through every entity); final ones,
+    which read the whole record of reports."""
     rng = random.Random(seed)
-    phases = [[c for c in checks if not c.exclusive and not c.final],
-              [c for c in checks if c.exclusive and not c.final],
+    phases = [[c for c in checks if c.slow and not c.final],
+              [c for c in checks if not c.slow and not c.exclusive and not c.final],
+              [c for c in checks if c.exclusive and not c.slow and not c.final],
               [c for c in checks if c.final]]
     for phase in phases:
         rng.shuffle(phase)
@@ -113,12 +117,20 @@ async def run_phases(suite: Suite, phases: list[list[Check]], options: Options) 
         async with limit:
             done(await run_check(suite, check))
 
-    ordinary, exclusive, final = phases
-    async with asyncio.TaskGroup() as group:
-        for check in ordinary:
-            group.create_task(bounded(check))
-    for check in (*exclusive, *final):
+    async def run_and_note(check: Check) -> None:
         done(await run_check(suite, check))
+
+    slow, ordinary, exclusive, final = phases
+    async with asyncio.TaskGroup() as background:
+        for check in slow:
+            background.create_task(run_and_note(check))
+        async with asyncio.TaskGroup() as group:
+            for check in ordinary:
+                group.create_task(bounded(check))
+        for check in exclusive:
+            await run_and_note(check)
+    for check in final:
+        await run_and_note(check)
     return results
 
 

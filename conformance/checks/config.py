@@ -58,6 +58,11 @@ async def schema_of(ctx: CheckContext) -> dict[str, Any]:
     return schema
 
 
+def alternatives(schema: dict[str, Any], base: dict[str, str]) -> list[dict[str, str]]:
+    """Valid configurations that differ from `base` and from each other (one enum key)."""
+    return [{**base, **change} for change in variants(schema, base)]
+
+
 def variants(schema: dict[str, Any], valid: dict[str, str]) -> list[dict[str, str]]:
     """Valid one-key changes of `valid` (another enum value), to make a real change."""
     found = []
@@ -154,36 +159,43 @@ async def revisions(ctx: CheckContext) -> None:
     schema = await schema_of(ctx)
     valid = await module_config(ctx, schema)
     before = await ctx.ok(ctx.config.GetConfig, config_pb2.GetConfigRequest(), "C-5", "GetConfig")
-    applied = await ctx.ok(ctx.config.ApplyConfig, config_pb2.ApplyConfigRequest(
-        config=valid, expected_revision=before.revision), "C-5",
-        f"ApplyConfig with expected_revision={before.revision} (the one in force)")
-    ctx.require(applied.revision == before.revision + 1, "C-5",
-                f"revision {before.revision + 1}", str(applied.revision))
-    stale = applied.revision  # not 0: expected_revision 0 means "no check"
-    applied = await ctx.ok(ctx.config.ApplyConfig, config_pb2.ApplyConfigRequest(
-        config=valid, expected_revision=stale), "C-5",
-        f"ApplyConfig with expected_revision={stale} (the one in force)")
-    ctx.require(applied.revision == stale + 1, "C-5", f"revision {stale + 1}",
-                str(applied.revision))
+    current = dict(before.config)
+    first = {**current, **valid}
+    if first == current:
+        first = next(iter(alternatives(schema, current)), current)
+    changes = [first, *alternatives(schema, first)[:1]]
+    if len(changes) < 2 or first == current:
+        raise ctx.skip("cannot build two different valid configurations from the config schema "
+                       "(no enum with two values): add conformance.module_config variants")
+    revision = before.revision
+    for config in changes[:2]:  # two real changes, each checked against the revision in force
+        applied = await ctx.ok(ctx.config.ApplyConfig, config_pb2.ApplyConfigRequest(
+            config=config, expected_revision=revision), "C-5",
+            f"ApplyConfig changing {config} with expected_revision={revision} (the one in force)")
+        ctx.require(applied.revision == revision + 1, "C-5", f"revision {revision + 1}",
+                    str(applied.revision))
+        revision = applied.revision
+    stale = revision - 1  # not 0: expected_revision 0 means "no check"
+    valid = changes[1]
+    await ctx.expect_code(ctx.config.ApplyConfig, config_pb2.ApplyConfigRequest(
+        config=changes[0], expected_revision=stale), C.ABORTED, "C-5",
+        f"a stale expected_revision ({stale}; {revision} is in force)")
     same = await ctx.ok(ctx.config.ApplyConfig, config_pb2.ApplyConfigRequest(config=valid),
                         "C-10", "ApplyConfig of the configuration already in force")
-    ctx.require(same.revision == applied.revision, "C-10",
-                f"the same revision ({applied.revision}) for a change that changes nothing",
+    ctx.require(same.revision == revision, "C-10",
+                f"the same revision ({revision}) for a change that changes nothing",
                 str(same.revision))
     await ctx.expect_code(ctx.config.ApplyConfig, config_pb2.ApplyConfigRequest(
         config=valid, validate_only=True, expected_revision=stale), C.ABORTED, "C-10",
         "validate_only with a stale expected_revision (it makes every check)")
-    await ctx.expect_code(ctx.config.ApplyConfig, config_pb2.ApplyConfigRequest(
-        config=valid, expected_revision=stale), C.ABORTED, "C-5",
-        f"a stale expected_revision ({stale}; {applied.revision} is in force)")
     if ctx.suite.events is None:
         return
     need_events(ctx)
-    revision = str(applied.revision)
+    revision_text = str(revision)
 
     def reported() -> bool:
         return any(event_type(r) == event_pb2.EVENT_TYPE_INFO and
-                   r.event.details.get("revision") == revision
+                   r.event.details.get("revision") == revision_text
                    for r in ctx.recorder.accepted(ctx.suite.target.instance_id))
     ctx.require(await ctx.recorder.wait_for(reported, within=3.0), "C-6",
-                f"an INFO event with details['revision'] = {revision}", "none within 3 s")
+                f"an INFO event with details['revision'] = {revision_text}", "none within 3 s")

@@ -48,18 +48,18 @@ async def request_id_idempotent(ctx: CheckContext) -> None:
     request_id = str(uuid.uuid4())
     first = await ctx.create_entity(spec, config, request_id=request_id, rule="N-2")
     first_id = entity_body(first).id
-    again_name = ctx.tracker.name("again")
     request = E(entity_type=spec.type, config=config, media_type=MEDIA[spec.media_types[0]],
-                request_id=request_id, name=again_name)
-    again = await ctx.ok(ctx.entities.CreateEntity, request, "N-2", "a repeated request_id")
+                request_id=request_id, name=entity_body(first).name)
+    again = await ctx.ok(ctx.entities.CreateEntity, request, "N-2",
+                         "a repeated request_id with the same arguments")
     ctx.require(entity_body(again.entity).id == first_id, "N-2",
                 f"the first call's entity {first_id!r}", repr(entity_body(again.entity).id))
     ctx.require(not again.created, "N-2", "created=false for a repeated request_id",
                 "created=true")
-    made = [entity_body(e).id for e in await ctx.list_all("N-2")
-            if entity_body(e).name == again_name]
-    ctx.require(not made, "N-2", "nothing created by the repeat",
-                f"a new entity {made} named {again_name!r}")
+    named = [entity_body(e).id for e in await ctx.list_all("N-2")
+             if entity_body(e).name == entity_body(first).name]
+    ctx.require(named == [first_id], "N-2", f"one entity named {entity_body(first).name!r}",
+                str(named))
 
 
 @CHECKS.check("N-3", title="unknown entity type and bad config: INVALID_ARGUMENT naming the "

@@ -75,7 +75,7 @@ def compare_bitrate(ctx: CheckContext, reported: int, measured: float, where: st
 @CHECKS.check("P-10", "P-11", "P-22", "P-23", "P-24", "S-10", title="suite as source: not "
               "ACTIVE without media, ACTIVE with measured fps and bandwidth, ERROR when media "
               "stops and no false ACTIVE after, ACTIVE again when a new stream starts",
-              profile=PIPELINE, needs=[needs_target], timeout=90.0)
+              profile=PIPELINE, needs=[needs_target], slow=True, timeout=90.0)
 async def sink_flow_measured(ctx: CheckContext) -> None:
     spec, sink, media = await make(ctx, "sink")
     codec = codec_for(ctx, spec, media)
@@ -143,7 +143,7 @@ async def stays(ctx: CheckContext, flow_id: str, state: str, seconds: float, rul
 
 @CHECKS.check("P-21", title="a flow that gets no media within the start period turns ERROR "
               "saying so, and ACTIVE when media comes later", profile=PIPELINE,
-              needs=[needs_target], timeout=60.0)
+              needs=[needs_target], slow=True, timeout=60.0)
 async def no_media_turns_error(ctx: CheckContext) -> None:
     spec, sink, media = await make(ctx, "sink")
     codec = codec_for(ctx, spec, media)
@@ -161,7 +161,7 @@ async def no_media_turns_error(ctx: CheckContext) -> None:
 
 @CHECKS.check("P-10", "P-5", "P-24", title="suite as target: a source feeds two targets at "
               "once, each gets the full stream; reported fps and bandwidth match what arrives",
-              profile=PIPELINE, needs=[needs_source], timeout=60.0)
+              profile=PIPELINE, needs=[needs_source], slow=True, timeout=60.0)
 async def source_flow_measured(ctx: CheckContext) -> None:
     _, source, media = await make(ctx, "source")
     async with receiving(2) as receivers:
@@ -190,7 +190,7 @@ async def source_flow_measured(ctx: CheckContext) -> None:
 
 @CHECKS.check("P-14", title="disconnecting a connection a running flow uses turns the flow "
               "ERROR naming the connection", profile=PIPELINE, needs=[needs_target],
-              timeout=40.0)
+              slow=True, timeout=40.0)
 async def disconnect_breaks_flow(ctx: CheckContext) -> None:
     spec, sink, media = await make(ctx, "sink")
     connection = await connect_target(ctx, sink, media, rule="P-14")
@@ -208,7 +208,7 @@ async def disconnect_breaks_flow(ctx: CheckContext) -> None:
 
 
 @CHECKS.check("P-9", title="AdjustQuality answers with the quality in force; zero fields keep "
-              "their value", profile=PIPELINE, needs=[needs_source], timeout=40.0)
+              "their value", profile=PIPELINE, needs=[needs_source], slow=True, timeout=40.0)
 async def adjust_quality(ctx: CheckContext) -> None:
     _, source, media = await make(ctx, "source")
     async with receiving(1) as (receiver,):

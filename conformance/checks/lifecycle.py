@@ -184,7 +184,7 @@ async def while_stopping(ctx: CheckContext, process: LaunchedModule, poller: Sta
         ctx.require(not again.initiated, "H-22",
                     "initiated=false from a Shutdown while one is under way", "initiated=true")
     except grpc.aio.AioRpcError as exc:
-        still = await process.exit_code(within=1.0) is None
+        still = await process.exit_code(within=3.0) is None  # sockets close just before exit
         ctx.require(not still, "H-22", "HealthCheck and Shutdown answering OK while STOPPING",
                     f"{exc.code().name}: {exc.details()} while the process still runs")
 

@@ -66,8 +66,8 @@ async def until_up(address: str, credentials: grpc.ChannelCredentials) -> str:
 
 
 @CHECKS.check("S-4", "S-9", profile=SECURITY, needs=[needs_tls], launch_only=True,
-              timeout=60.0, title="with TLS files: serves TLS only (mutual with a client CA); "
-              "with MEDIAGRID_ORCHESTRATOR_CA_FILE: reports over TLS")
+              slow=True, timeout=60.0, title="with TLS files: serves TLS only (mutual with a "
+              "client CA); with MEDIAGRID_ORCHESTRATOR_CA_FILE: reports over TLS")
 async def serves_and_reports_over_tls(ctx: CheckContext) -> None:
     if shutil.which("openssl") is None:
         raise ctx.skip("openssl is not installed: the suite makes its test certificates with it")

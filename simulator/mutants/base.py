@@ -8,48 +8,84 @@ patches in `catalogue.py`; with no flag it passes the whole conformance suite.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from mediagrid import sdk
+from mediagrid.conformance.media import Rate
 from mediagrid.reference.media import FfmpegProcess, Progress, ffmpeg_path
 
 STALL_AFTER = 3.0  # module.yaml says conformance.stall_period: 3s
+START_AFTER = 4.0  # module.yaml says conformance.start_period: 4s
 FLAGS: set[str] = set()  # behaviours a mutant switches on (see catalogue.py)
-CONFIG_SCHEMA = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "level": {"type": "string", "enum": ["low", "high"], "default": "low"},
-        "label": {"type": "string", "pattern": "^[a-z]{1,20}$"},
-    },
-}
+class Measured:
+    """Windowed figures of one link (contract §4.4, P-24): frames from ffmpeg's progress, bytes
+    on the wire counted by the caller (the relay at a target, ffmpeg's output size at a
+    source), over the last 2 s."""
+
+    def __init__(self, link: sdk.Link, claimed_fps: float | None = None) -> None:
+        self.link, self.claimed_fps = link, claimed_fps
+        self.rate = Rate(window=2.0)
+        self.bytes = 0
+
+    def progress(self, progress: Progress, wire_bytes: int | None = None) -> None:
+        if wire_bytes is not None:
+            self.bytes = wire_bytes
+        self.rate.add(progress.frame, self.bytes)
+        fps = self.rate.fps() if self.claimed_fps is None else self.claimed_fps
+        self.link.update_metrics(frames=progress.frame, fps=round(fps, 2),
+                                 bitrate_bps=int(self.rate.bitrate()),
+                                 dropped_frames=progress.drop_frames)
 
 
-def metrics_from(link: sdk.Link, progress: Progress, *, fps: float | None = None) -> None:
-    measured = progress.fps or 0.0
-    link.update_metrics(frames=progress.frame, fps=measured if fps is None else fps,
-                        bitrate_bps=int((progress.bitrate_kbps or 0) * 1000),
-                        dropped_frames=progress.drop_frames)
-
-
-async def supervise(link: sdk.Link, args: list[str], on_progress) -> None:  # type: ignore[no-untyped-def]
-    """Runs ffmpeg for the life of the link; the SDK cancels this task at StopFlow."""
+async def supervise(link: sdk.Link, args: list[str], on_progress, *,  # type: ignore[no-untyped-def]
+                    relay_to: tuple[str, int] | None = None, measured: Measured | None = None
+                    ) -> None:
+    """Runs ffmpeg for the life of the link; the SDK cancels this task at StopFlow. With
+    `relay_to`, a UDP socket bound there counts each datagram and feeds ffmpeg's stdin."""
+    stdin = asyncio.subprocess.PIPE if relay_to else asyncio.subprocess.DEVNULL
     process = FfmpegProcess(args, name=f"link-{link.id}", stall_timeout=None,
-                            restart="on-failure", on_progress=on_progress)
+                            restart="on-failure", on_progress=on_progress, stdin=stdin)
     async with process:
-        await process.wait()
+        transport = None
+        if relay_to is not None and measured is not None:
+            def datagram(data: bytes) -> None:
+                measured.bytes += len(data)
+                if process.stdin is not None and not process.stdin.is_closing():
+                    process.stdin.write(data)
+
+            class Relay(asyncio.DatagramProtocol):
+                def datagram_received(self, data: bytes, addr: object) -> None:
+                    datagram(data)
+
+            transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+                Relay, local_addr=relay_to)
+        try:
+            await process.wait()
+        finally:
+            if transport is not None:
+                transport.close()
+            if process.stdin is not None:
+                process.stdin.close()  # EOF: ffmpeg ends at once instead of at SIGKILL
+
+
+def bind_of(url: str) -> tuple[str, int]:
+    """('127.0.0.1', 40123) from 'udp://127.0.0.1:40123?...'."""
+    netloc = urlsplit(url).netloc
+    host, _, port = netloc.rpartition(":")
+    return host.strip("[]"), int(port)
 
 
 def build(manifest: Path) -> sdk.Module:
     module = sdk.Module.from_manifest(manifest)
-    module.config_schema = CONFIG_SCHEMA
     binary = ffmpeg_path()
 
     @module.on_startup
     async def tune(runtime: sdk.ModuleRuntime) -> None:
         runtime.flows.stall_after = STALL_AFTER
+        runtime.flows.start_after = START_AFTER
 
     @module.entity("testsrc")
     class TestSource(sdk.Entity):
@@ -67,7 +103,8 @@ def build(manifest: Path) -> sdk.Module:
                     f"testsrc=size={self.config['size']}:rate={rate}", "-c:v", "mpeg2video",
                     "-f", "mpegts", link.endpoint.url]
             claimed = float(self.rate()) if "metrics-from-config" in FLAGS else None
-            link.spawn(supervise(link, args, lambda p: metrics_from(link, p, fps=claimed)))
+            measured = Measured(link, claimed)
+            link.spawn(supervise(link, args, lambda p: measured.progress(p, p.total_size)))
 
     @module.entity("tone")
     class Tone(sdk.Entity):
@@ -77,7 +114,8 @@ def build(manifest: Path) -> sdk.Module:
             args = [binary, "-y", "-re", "-f", "lavfi", "-i",
                     f"sine=frequency={self.config['frequency']}:sample_rate=48000",
                     "-c:a", "mp2", "-f", "mpegts", link.endpoint.url]
-            link.spawn(supervise(link, args, lambda p: metrics_from(link, p)))
+            measured = Measured(link)
+            link.spawn(supervise(link, args, lambda p: measured.progress(p, p.total_size)))
 
     @module.entity("null")
     class NullSink(sdk.Entity):
@@ -88,17 +126,22 @@ def build(manifest: Path) -> sdk.Module:
                 assert isinstance(link.source, TestSource)
                 inputs = ["-re", "-f", "lavfi", "-i",
                           f"testsrc=size={link.source.config['size']}:rate={link.source.rate()}"]
-                wire = ["-c:v", "mpeg2video"]
-            else:
-                inputs = ["-analyzeduration", "500000", "-i", link.endpoint.url]
-                wire = ["-c", "copy"]
-            args = [binary, "-y", *inputs, "-map", "0", *wire, "-f", "mpegts", os.devnull,
+                args = [binary, "-y", *inputs, "-map", "0", "-c:v", "mpeg2video", "-f",
+                        "mpegts", os.devnull, "-map", "0", "-f", "null", "-"]
+                measured = Measured(link)
+                link.spawn(supervise(link, args, lambda p: measured.progress(p, p.total_size)))
+                return
+            # TARGET: a relay bound to the endpoint counts the MPEG-TS bytes on the wire.
+            args = [binary, "-y", "-f", "mpegts", "-analyzeduration", "500000", "-i", "pipe:0",
                     "-map", "0", "-f", "null", "-"]
+            measured = Measured(link)
             if "metrics-from-config" in FLAGS:  # mutant: nominal figures, not measured (P-10)
                 def claim(p: Progress) -> None:
                     link.update_metrics(frames=p.frame, fps=25.0, bitrate_bps=1_000_000)
-                link.spawn(supervise(link, args, claim))
+                on_progress = claim
             else:
-                link.spawn(supervise(link, args, lambda p: metrics_from(link, p)))
+                on_progress = measured.progress
+            listen = bind_of(link.endpoint.listen_url or link.endpoint.url)
+            link.spawn(supervise(link, args, on_progress, relay_to=listen, measured=measured))
 
     return module
