@@ -107,9 +107,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         manifest = load_manifest(path)
     except ManifestError as exc:
+        from mediagrid.conformance.checks.manifest import rule_of_problem
+
         print(exc, file=sys.stderr)
-        print("mediagrid conformance: rule C-1 (MUST) is broken: a module ships a module.yaml "
-              "valid against the published schema; fix the problems above", file=sys.stderr)
+        rules = sorted({rule_of_problem(p.field_path, p.message) for p in exc.problems})
+        print(f"mediagrid conformance: module.yaml breaks rule {', '.join(rules)} (MUST): a "
+              "module ships a module.yaml valid against the published schema; fix the "
+              "problems above", file=sys.stderr)
         return EXIT_INVALID
     console = Console(stderr=args.json_file == "-")
     live = console.is_terminal

@@ -184,6 +184,10 @@ async def while_stopping(ctx: CheckContext, process: LaunchedModule, poller: Sta
         ctx.require(not again.initiated, "H-22",
                     "initiated=false from a Shutdown while one is under way", "initiated=true")
     except grpc.aio.AioRpcError as exc:
+        answered, _ = await ctx.code(ctx.module.HealthCheck, S.HealthCheckRequest(), deadline=1.0)
+        ctx.require(answered != grpc.StatusCode.OK, "H-22", "Shutdown answering OK "
+                    "(initiated=false) while STOPPING", f"{exc.code().name}: {exc.details()} "
+                    "while HealthCheck still answers")
         still = await process.exit_code(within=3.0) is None  # sockets close just before exit
         ctx.require(not still, "H-22", "HealthCheck and Shutdown answering OK while STOPPING",
                     f"{exc.code().name}: {exc.details()} while the process still runs")

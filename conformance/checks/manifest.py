@@ -20,6 +20,23 @@ RESERVED_ENV = ("GRPC_PORT", "MEDIAGRID_BIND_HOST", "MEDIAGRID_MODULE_ID",
                 "MEDIAGRID_ADVERTISE_HOST", "MEDIAGRID_ORCHESTRATOR_CA_FILE")
 
 
+def rule_of_problem(field: str, message: str) -> str:
+    """The contract rule a `mediagrid validate` problem breaks (C-1 when no narrower one)."""
+    if (field.startswith("config_schema") and "configurable" in message) or \
+            field.startswith("configurable"):
+        return "C-8"
+    if (".config" in field or field.startswith("config_schema")) and (
+            "text" in message or "string" in message or "type" in message):
+        return "C-12"
+    if ".output.media_types" in field:
+        return "C-13"
+    if ".codecs" in field:
+        return "C-14"
+    if field.startswith("env."):
+        return "C-15"
+    return "C-1"
+
+
 async def raw(ctx: CheckContext) -> dict[str, Any]:
     text = await asyncio.to_thread(ctx.manifest.path.read_text, encoding="utf-8")
     return yaml.safe_load(text) or {}

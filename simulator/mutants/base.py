@@ -29,15 +29,37 @@ class Measured:
         self.link, self.claimed_fps = link, claimed_fps
         self.rate = Rate(window=2.0)
         self.bytes = 0
+        self._last_byte_at = 0.0
+        self._given_up = False
+
+    def gave_up(self) -> bool:
+        now = asyncio.get_running_loop().time()
+        if self._last_byte_at and now - self._last_byte_at > 2.0:
+            self._given_up = True
+        self._last_byte_at = now
+        return self._given_up
 
     def progress(self, progress: Progress, wire_bytes: int | None = None) -> None:
         if wire_bytes is not None:
             self.bytes = wire_bytes
         self.rate.add(progress.frame, self.bytes)
+        self.report(progress.frame, progress.drop_frames)
+
+    def report(self, frames: int, dropped: int = 0) -> None:
         fps = self.rate.fps() if self.claimed_fps is None else self.claimed_fps
-        self.link.update_metrics(frames=progress.frame, fps=round(fps, 2),
-                                 bitrate_bps=int(self.rate.bitrate()),
-                                 dropped_frames=progress.drop_frames)
+        bitrate = self.rate.bitrate() * (0.6 if "payload-bitrate" in FLAGS else 1.0)
+        self.link.update_metrics(frames=frames, fps=round(fps, 2), bitrate_bps=int(bitrate),
+                                 dropped_frames=dropped)
+
+    async def flush_like_a_decoder(self) -> None:
+        """Mutant (P-22): every 4.5 s without bytes, a burst of frames counts as media."""
+        frames, seen = 0, -1
+        while True:
+            await asyncio.sleep(4.5)
+            if self.bytes == seen and self.rate.frames:
+                frames = max(frames, self.rate.frames) + 5
+                self.report(frames)
+            seen = self.bytes
 
 
 async def supervise(link: sdk.Link, args: list[str], on_progress, *,  # type: ignore[no-untyped-def]
@@ -45,6 +67,8 @@ async def supervise(link: sdk.Link, args: list[str], on_progress, *,  # type: ig
                     ) -> None:
     """Runs ffmpeg for the life of the link; the SDK cancels this task at StopFlow. With
     `relay_to`, a UDP socket bound there counts each datagram and feeds ffmpeg's stdin."""
+    if relay_to is not None and "listener-all-interfaces" in FLAGS:
+        relay_to = ("0.0.0.0", relay_to[1])  # mutant: S-10
     stdin = asyncio.subprocess.PIPE if relay_to else asyncio.subprocess.DEVNULL
     process = FfmpegProcess(args, name=f"link-{link.id}", stall_timeout=None,
                             restart="on-failure", on_progress=on_progress, stdin=stdin)
@@ -52,6 +76,8 @@ async def supervise(link: sdk.Link, args: list[str], on_progress, *,  # type: ig
         transport = None
         if relay_to is not None and measured is not None:
             def datagram(data: bytes) -> None:
+                if "target-gives-up" in FLAGS and measured.gave_up():
+                    return  # mutant: a stream that stopped is never read again (P-23)
                 measured.bytes += len(data)
                 if process.stdin is not None and not process.stdin.is_closing():
                     process.stdin.write(data)
@@ -85,7 +111,7 @@ def build(manifest: Path) -> sdk.Module:
     @module.on_startup
     async def tune(runtime: sdk.ModuleRuntime) -> None:
         runtime.flows.stall_after = STALL_AFTER
-        runtime.flows.start_after = START_AFTER
+        runtime.flows.start_after = 1e9 if "no-start-period" in FLAGS else START_AFTER
 
     @module.entity("testsrc")
     class TestSource(sdk.Entity):
@@ -143,5 +169,7 @@ def build(manifest: Path) -> sdk.Module:
                 on_progress = measured.progress
             listen = bind_of(link.endpoint.listen_url or link.endpoint.url)
             link.spawn(supervise(link, args, on_progress, relay_to=listen, measured=measured))
+            if "flush-counts" in FLAGS:
+                link.spawn(measured.flush_like_a_decoder())
 
     return module

@@ -13,6 +13,7 @@ from pathlib import Path
 from mediagrid.simulator.mutants import patches_entities as pe
 from mediagrid.simulator.mutants import patches_events as pv
 from mediagrid.simulator.mutants import patches_module as pm
+from mediagrid.simulator.mutants import patches_more as px
 
 FOLDER = Path(__file__).parent / "modules"
 WELL_BEHAVED = "well-behaved"
@@ -27,6 +28,7 @@ class Mutant:
     flag: str = ""  # a behaviour of base.py to switch on
     subtle: str = ""  # when it only shows: "after the 100th call", "under concurrency"...
     manifest: str = ""  # module.yaml text replacing the template (C-1)
+    edit: tuple[tuple[str, str], ...] = ()  # (old, new) replacements in the template
 
     @property
     def folder(self) -> Path:
@@ -136,6 +138,84 @@ MUTANTS: tuple[Mutant, ...] = (
     M("token-not-checked", "S-2", "takes calls without the token", pm.token_not_checked),
     M("reports-without-token", "S-3", "reports without its token", pm.reports_without_token),
     M("no-message-limit", "S-5", "takes messages of 64 MiB", pm.no_message_limit),
+    M("shutdown-refused-while-stopping", "H-22", "a Shutdown while STOPPING (a 1 s teardown) "
+      "is UNAVAILABLE",
+      px.shutdown_refused_while_stopping),
+    M("module-id-from-manifest", "H-23", "ignores MEDIAGRID_MODULE_ID (never exits 2 for it)",
+      px.module_id_from_manifest),
+    M("bad-orchestrator-address-ignored", "H-24", "runs standalone on a malformed "
+      "MEDIAGRID_ORCHESTRATOR_ADDRESS", px.bad_orchestrator_address_ignored),
+    M("health-unspecified", "H-25", "leaves ModuleStatus.health UNSPECIFIED",
+      px.health_unspecified),
+    M("shutdown-skips-reports", "H-26", "exits on Shutdown without stopping and reporting",
+      px.shutdown_skips_reports),
+    M("answers-created", "N-13", "CreateEntity answers state CREATED", px.answers_created),
+    M("entity-not-active", "N-14", "an entity in a running flow reads CONFIGURED",
+      px.entity_not_active),
+    M("media-type-field-unset", "N-15", "entity messages leave media_type unset",
+      px.media_type_field_unset),
+    M("repeat-ignores-arguments", "N-16", "a repeated request_id with other arguments gets the "
+      "first entity", px.repeat_ignores_arguments),
+    M("malformed-id-not-found", "N-17", "DestroyEntity of a malformed id is NOT_FOUND",
+      px.malformed_id_not_found),
+    M("ids-not-reusable", "N-18", "refuses an entity id used before", px.ids_not_reusable),
+    M("negative-page-size-accepted", "N-19", "a negative page_size is served as the default",
+      px.negative_page_size_accepted),
+    M("redaction-written-back", "N-20", "stores '***' as a secret's value",
+      px.redaction_written_back),
+    M("source-transcodes", "P-15", "a source accepts a codec it does not produce",
+      px.source_transcodes),
+    M("endpoint-url-unchecked", "P-16", "role SOURCE takes any endpoint URL",
+      px.endpoint_url_unchecked),
+    M("endpoint-without-format", "P-17", "the TARGET endpoint has no format",
+      px.endpoint_without_format),
+    M("module-ids-compared", "P-18", "a repeat with other module ids is ALREADY_EXISTS",
+      px.module_ids_compared),
+    M("duplicate-connections-accepted", "P-19", "StartFlow takes a connection named twice",
+      px.duplicate_connections_accepted),
+    M("adjust-stopped-flow-ok", "P-20", "AdjustQuality on a stopped flow is OK",
+      px.adjust_stopped_flow_ok),
+    M("no-start-period", "P-21", "a flow without media stays INITIALIZING for ever",
+      flag="no-start-period"),
+    M("flush-counts", "P-22", "counts frames without bytes (a decoder's flush) as media",
+      flag="flush-counts", subtle="only in the seconds after media stopped"),
+    M("target-gives-up", "P-23", "a target never reads a stream that started again",
+      flag="target-gives-up", subtle="only after a source restart"),
+    M("payload-bitrate", "P-24", "reports 60 % of the bytes on the wire", flag="payload-bitrate"),
+    M("events-for-repeats", "E-19", "a repeated ConnectEntities reports CONNECTION_CREATED "
+      "again", px.events_for_repeats),
+    M("no-status-updates", "E-20", "never sends a StatusUpdate", px.no_status_updates),
+    M("connection-events-bare", "E-21", "connection events without both ends in details",
+      px.connection_events_bare),
+    M("drops-undeclared", "E-22", "drops reports without the WARNING", px.drops_undeclared),
+    M("retries-invalid-argument", "E-23", "retries a report answered INVALID_ARGUMENT",
+      px.retries_invalid_argument),
+    M("schema-without-configurable", "C-8", "has config_schema but is not configurable",
+      edit=(("configurable: true\n", "configurable: false\n"),)),
+    M("config-not-from-defaults", "C-9", "starts with an empty configuration, not the defaults",
+      px.config_not_from_defaults),
+    M("revision-on-no-change", "C-10", "raises the revision for a change that changes nothing",
+      px.revision_on_no_change),
+    M("config-while-stopping", "C-11", "serves ConfigurableModuleService while STOPPING",
+      px.config_while_stopping),
+    M("config-schema-not-strings", "C-12", "an entity config schema with an integer property",
+      edit=(('rate: {type: string, pattern: "^[0-9]{1,3}$", default: "25"}',
+             "rate: {type: integer, default: 25}"),)),
+    M("converter-changes-media", "C-13", "a converter whose output is another media type",
+      edit=(("  - type: \"null\"\n", "  - type: vu-meter\n    kind: converter\n"
+             "    media_types: [audio]\n    output: {media_types: [video]}\n"
+             "  - type: \"null\"\n"),)),
+    M("codec-not-carried", "C-14", "declares vp8 over mpegts-udp",
+      edit=(("    codecs: [mpeg2video]\n", "    codecs: [vp8]\n"),)),
+    M("env-reserved", "C-15", "sets MEDIAGRID_BIND_HOST in env",
+      edit=(("configurable: true\n", "env: {MEDIAGRID_BIND_HOST: 0.0.0.0}\nconfigurable: "
+             "true\n"),)),
+    M("entity-types-reversed", "C-16", "HealthCheck lists entity types in reverse order",
+      px.entity_types_reversed),
+    M("bearer-case-sensitive", "S-8", "refuses 'bearer' in lower case",
+      px.bearer_case_sensitive),
+    M("listener-all-interfaces", "S-10", "media listeners bind every interface",
+      flag="listener-all-interfaces"),
 )
 BY_NAME = {m.name: m for m in MUTANTS}
 
@@ -148,8 +228,13 @@ def manifest_text(mutant: Mutant) -> str:
     head = (f"# Mutant {mutant.name} ({mutant.rule}): {mutant.summary}."
             + (f" Subtle: {mutant.subtle}." if mutant.subtle else "")
             + "\n# Written by `python -m mediagrid.simulator.mutants.catalogue --write`.\n")
-    return head + TEMPLATE.read_text().replace("NAME", mutant.name).replace(
+    text = TEMPLATE.read_text().replace("NAME", mutant.name).replace(
         "SUMMARY", f"{mutant.summary} (breaks {mutant.rule})")
+    for old, new in mutant.edit:
+        if old not in text:
+            raise ValueError(f"mutant {mutant.name}: {old!r} is not in template.yaml")
+        text = text.replace(old, new, 1)
+    return head + text
 
 
 def write() -> None:

@@ -157,9 +157,8 @@ def token_not_checked() -> None:
 def reports_without_token() -> None:
     init = GrpcReportSender.__init__
 
-    def patched(self: GrpcReportSender, address: str, *, token: str = "",
-                timeout: float = 5.0) -> None:
-        init(self, address, token="", timeout=timeout)
+    def patched(self: GrpcReportSender, address: str, **kwargs: Any) -> None:
+        init(self, address, **{**kwargs, "token": ""})  # mutant: S-3
     GrpcReportSender.__init__ = patched  # type: ignore[method-assign]
 
 

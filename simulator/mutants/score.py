@@ -37,8 +37,11 @@ async def run_mutant(mutant: Mutant, seed: int = 1) -> Outcome:
     started = time.monotonic()
     try:
         manifest = load_manifest(mutant.folder)
-    except ManifestError:  # C-1 broken: the suite refuses the file (exit 2) naming the problem
-        return Outcome(mutant, mutant.rule == "C-1", ["C-1"], "invalid module.yaml",
+    except ManifestError as exc:  # the suite refuses the file (exit 2) naming the rule broken
+        from mediagrid.conformance.checks.manifest import rule_of_problem
+
+        rules = sorted({rule_of_problem(p.field_path, p.message) for p in exc.problems})
+        return Outcome(mutant, mutant.rule in rules, rules, "invalid module.yaml",
                        time.monotonic() - started)
     report = await run_suite(manifest, Options(rules=(mutant.rule,), seed=seed))
     failed = [v.rule.id for v in report.rule_verdicts() if v.status in ("fail", "warn")]
