@@ -32,7 +32,8 @@ examples:
       MEDIAGRID_ORCHESTRATOR_ADDRESS=127.0.0.1:50099 so the event checks can run)
   mediagrid conformance examples/python/hello --json report.json --junit-xml junit.xml
   mediagrid conformance --list                 every check with the rules it cites
-  mediagrid conformance --coverage             which RPC, field and enum value is checked
+  mediagrid conformance examples/python/hello --coverage
+      and which RPC, request field and enum value the checks exercised
 
 exit codes:
   0  every required (MUST) rule passed and nothing was skipped
@@ -66,7 +67,9 @@ def register(subparsers: Any) -> None:
                         help="bearer token to send (default: $MEDIAGRID_TOKEN)")
     parser.add_argument("--list", action="store_true", help="list the checks and exit")
     parser.add_argument("--coverage", action="store_true",
-                        help="print the coverage matrix (RPCs, fields, enum values) and exit")
+                        help="after the report, the coverage matrix: every RPC, request field "
+                        "and enum value of the proto descriptors, with the checks that "
+                        "exercised it, and what none did (in --json too)")
     parser.set_defaults(func=run)
 
 
@@ -87,11 +90,6 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         for check in select(all_checks(), patterns):
             print(f"{check.name:45} {','.join(check.rules):24} {check.profile:13} {check.title}")
-        return 0
-    if args.coverage:
-        from mediagrid.conformance.coverage import print_matrix
-
-        print_matrix(Console())
         return 0
     if patterns and not select(all_checks(), patterns):
         return _fail(f"--rules {args.rules!r} selects no check; see --list")
@@ -138,12 +136,21 @@ def run(args: argparse.Namespace) -> int:
     if live:
         console.print(" " * (console.width - 1), end="\r")
     reports.print_report(report, console)
+    body = reports.to_json(report)
+    if args.coverage:
+        from mediagrid.conformance import coverage
+
+        table = coverage.matrix(report, report.recorder)  # type: ignore[arg-type]
+        coverage.print_matrix(table, console)
+        body["coverage"] = coverage.to_json(table)
     if args.json_file == "-":
         import json
 
-        print(json.dumps(reports.to_json(report), indent=2))
+        print(json.dumps(body, indent=2))
     elif args.json_file:
-        reports.write_json(report, Path(args.json_file))
+        import json
+
+        Path(args.json_file).write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
     if args.junit_xml:
         reports.write_junit(report, Path(args.junit_xml))
     return report.exit_code

@@ -49,6 +49,7 @@ class RunReport:
     teardown_problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
     selection: tuple[str, ...] = ()
+    recorder: object = None  # the EventRecorder of the run (the coverage matrix reads it)
 
     def rule_verdicts(self) -> list[RuleVerdict]:
         rules = load_rules()

@@ -156,6 +156,7 @@ async def run_suite(manifest: ModuleManifest, options: Options) -> RunReport:
     recorder = EventRecorder()
     events = EventServer(recorder, options.event_port) if launched or options.event_port else None
     tracker = ResourceTracker()
+    report.recorder = recorder
     if events is not None:
         await events.start()
     try:

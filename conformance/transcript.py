@@ -6,6 +6,7 @@ calls it made and nothing else.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,17 @@ from google.protobuf import text_format
 from google.protobuf.message import Message
 
 MAX_TEXT = 600  # characters of one request or response kept in the report
+TOKEN = re.compile(r"\b([a-z_][a-z0-9_]*)(?=[:{ ])|\b([A-Z][A-Z0-9_]{3,})\b")
+
+
+def tokens(*messages: Any) -> frozenset[str]:
+    """Field names and enum value names in the messages (for the coverage matrix)."""
+    found: set[str] = set()
+    for message in messages:
+        if isinstance(message, Message):
+            text = text_format.MessageToString(message, as_one_line=True)
+            found.update(a or b for a, b in TOKEN.findall(text))
+    return frozenset(found)
 
 
 def brief(message: Any) -> str:
@@ -37,6 +49,7 @@ class Call:
     response: str
     started: float  # seconds since the transcript began
     seconds: float
+    tokens: frozenset[str] = frozenset()  # field and enum value names in request and response
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "request": self.request, "status": self.status,
@@ -62,7 +75,7 @@ class Transcript:
             started: float) -> None:
         now = time.monotonic()
         self.calls.append(Call(method, brief(request), status, details, brief(response),
-                               started - self.began, now - started))
+                               started - self.began, now - started, tokens(request, response)))
 
     def interceptors(self, token: str = "") -> list[grpc.aio.ClientInterceptor]:
         return [_Unary(self, token), _UnaryStream(self, token)]
