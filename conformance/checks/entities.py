@@ -317,8 +317,9 @@ async def concurrent_configure_and_destroy(ctx: CheckContext) -> None:
         ctx.require(code in (C.OK, C.NOT_FOUND), "N-5", "OK or NOT_FOUND for a ConfigureEntity "
                     "racing a DestroyEntity", f"{code.name} {details}")
     destroyed = [r.destroyed for _, code, r in answers[CONCURRENT:] if code == C.OK]
+    shown = ", ".join(f"OK destroyed={str(r.destroyed).lower()}" if c == C.OK
+                      else f"{c.name} ({r})" for _, c, r in answers[CONCURRENT:])
     ctx.require(len(destroyed) == 2 and destroyed.count(True) == 1, "N-6",
-                "two OK DestroyEntity answers, exactly one destroyed=true",
-                str([(c.name, r) for _, c, r in answers[CONCURRENT:]]))
+                "two OK DestroyEntity answers, exactly one destroyed=true", shown)
     await ctx.expect_code(ctx.entities.GetEntityStatus, entity_pb2.GetEntityStatusRequest(
         entity_id=entity_id), C.NOT_FOUND, "N-5", "GetEntityStatus after the destroy")
