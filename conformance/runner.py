@@ -131,7 +131,8 @@ async def run_phases(suite: Suite, phases: list[list[Check]], options: Options) 
             await run_and_note(check)
     for check in final:
         await run_and_note(check)
-    return results
+    planned = {check.name: n for n, check in enumerate(c for phase in phases for c in phase)}
+    return sorted(results, key=lambda r: planned[r.check.name])  # the seed's order
 
 
 async def identify(suite: Suite) -> None:
