@@ -25,8 +25,11 @@ def failures(report) -> list[str]:  # type: ignore[no-untyped-def]
     lines = [f"{c['check']}: {c['rule']}: expected {c['expected']}; got {c['got']}"
              for c in body["checks"] if c["outcome"] == "fail"]
     if report.could_not_run:
-        lines.append(f"could not run: {report.could_not_run}\n{report.module_output}")
-    return lines + report.teardown_problems
+        lines.append(f"could not run: {report.could_not_run}")
+    problems = lines + report.teardown_problems
+    if problems:  # what the module said helps more than anything the suite can add
+        problems.append("the module's last output:\n" + report.module_output[-4000:])
+    return problems
 
 
 @pytest.mark.timeout(180)

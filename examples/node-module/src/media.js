@@ -128,13 +128,14 @@ class Sender {
         '-c:v', 'mpeg2video', '-g', String(rate), '-b:v', '600k', '-f', 'mpegts',
         '-flush_packets', '1', 'pipe:1'], this.meter, () => setTimeout(run, 500));
       this.child.stdout.on('data', (chunk) => {
+        if (!this.running) return; // stopped: what ffmpeg still had buffered goes nowhere
         if (!target) { this.meter.bytes += chunk.length; return; }
         this.pending = Buffer.concat([this.pending, chunk]);
         while (this.pending.length >= DATAGRAM) {
           const datagram = this.pending.subarray(0, DATAGRAM);
           this.pending = this.pending.subarray(DATAGRAM);
           this.meter.bytes += datagram.length;
-          this.socket.send(datagram, target.port, target.host, () => {});
+          if (this.socket) this.socket.send(datagram, target.port, target.host, () => {});
         }
       });
     };
@@ -144,7 +145,9 @@ class Sender {
   stop() {
     this.running = false;
     if (this.child) { this.child.kill('SIGKILL'); this.child = null; }
-    if (this.socket) { try { this.socket.close(); } catch { /* closed */ } this.socket = null; }
+    const { socket } = this;
+    this.socket = null;
+    if (socket) { try { socket.close(); } catch { /* closed */ } }
   }
 }
 
