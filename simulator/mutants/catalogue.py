@@ -196,7 +196,8 @@ MUTANTS: tuple[Mutant, ...] = (
       px.config_not_from_defaults),
     M("revision-on-no-change", "C-10", "raises the revision for a change that changes nothing",
       px.revision_on_no_change),
-    M("config-while-stopping", "C-11", "serves ConfigurableModuleService while STOPPING",
+    M("config-while-stopping", "C-11", "serves ConfigurableModuleService while STOPPING (a 1 s "
+      "teardown)",
       px.config_while_stopping),
     M("config-schema-not-strings", "C-12", "an entity config schema with an integer property",
       edit=(('rate: {type: string, pattern: "^[0-9]{1,3}$", default: "25"}',

@@ -61,12 +61,7 @@ def shutdown_refused_while_stopping() -> None:
             await context.abort(grpc.StatusCode.UNAVAILABLE, "stopping")
         return await shutdown(self, request, context)
     ModuleServicer.Shutdown = patched  # type: ignore[method-assign]
-    teardown = ModuleRuntime.teardown
-
-    async def slow(self: ModuleRuntime) -> None:
-        await asyncio.sleep(1.0)  # a teardown that takes a while
-        await teardown(self)
-    ModuleRuntime.teardown = slow  # type: ignore[method-assign]
+    _slow_teardown()
 
 
 def module_id_from_manifest() -> None:
@@ -289,6 +284,16 @@ def revision_on_no_change() -> None:
 
 def config_while_stopping() -> None:
     ModuleRuntime.require_configurable = lambda self: None  # type: ignore[method-assign]
+    _slow_teardown()
+
+
+def _slow_teardown() -> None:
+    teardown = ModuleRuntime.teardown
+
+    async def slow(self: ModuleRuntime) -> None:
+        await asyncio.sleep(1.0)  # a teardown that takes a while: STOPPING lasts
+        await teardown(self)
+    ModuleRuntime.teardown = slow  # type: ignore[method-assign]
 
 
 def entity_types_reversed() -> None:

@@ -102,6 +102,11 @@ function main() {
   const stop = (graceMs, reason) => {
     if (shutdown) return false;
     status.transition(STATES.STOPPING);
+    setTimeout(() => { // H-26: when the grace runs out first, exit 0 anyway, saying so
+      process.stderr.write('node-example: the grace period ran out before everything stopped\n');
+      server.forceShutdown();
+      process.exit(0);
+    }, graceMs).unref();
     shutdown = (async () => {
       const deadline = Date.now() + graceMs;
       process.stderr.write(`node-example: stopping (${reason || 'asked'})\n`);
@@ -109,8 +114,8 @@ function main() {
       for (const id of [...rt.entities.live.keys()]) rt.entities.destroy(id);
       await rt.reporter.flush(deadline - Date.now() - 200);
       rt.reporter.close();
-      server.tryShutdown(() => process.exit(0));
-      setTimeout(() => process.exit(0), Math.max(200, deadline - Date.now())).unref();
+      server.forceShutdown(); // serving (HealthCheck, Shutdown: H-22) until the very end
+      process.exit(0);
     })();
     return true;
   };
