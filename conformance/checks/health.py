@@ -121,16 +121,22 @@ async def health_answers_while_busy(ctx: CheckContext) -> None:
         workers = [group.create_task(churn(i)) for i in range(6)]
         try:
             await asyncio.sleep(0.2)  # let the entity work pile up
+            late = 0  # one slow answer may be the machine; two in a row are the module
             for _ in range(15):
                 started = time.monotonic()
                 try:
                     response = await ctx.module.HealthCheck(module_pb2.HealthCheckRequest(),
                                                             timeout=timeout)
+                    late = 0
                 except grpc.aio.AioRpcError as exc:
+                    late += 1
+                    if late < 2 and exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                        continue
                     raise ctx.fail("H-5", f"HealthCheck OK within {timeout:g} s while "
                                    "CreateEntity/ConfigureEntity/DestroyEntity are in flight",
                                    f"{exc.code().name} after "
-                                   f"{(time.monotonic() - started) * 1000:.0f} ms") from None
+                                   f"{(time.monotonic() - started) * 1000:.0f} ms, twice in a "
+                                   "row" if late > 1 else f"{exc.code().name}") from None
                 ctx.require(response.status.state != 0, "H-5", "a state in the answer",
                             "MODULE_STATE_UNSPECIFIED")
                 await asyncio.sleep(0.05)
