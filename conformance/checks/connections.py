@@ -110,9 +110,10 @@ async def endpoint_details(ctx: CheckContext) -> None:
     if not sources:
         return
     _, source, _ = await make(ctx, "source")
+    _, local_sink, _ = await make(ctx, "sink")  # a sink may take only one input
     local_id = ctx.tracker.name("conn")
     local = await ctx.ok(ctx.pipeline.ConnectEntities, R.ConnectEntitiesRequest(
-        connection_id=local_id, source_entity_id=source, target_entity_id=sink,
+        connection_id=local_id, source_entity_id=source, target_entity_id=local_sink,
         media_type=MEDIA[media], role=R.CONNECTION_ROLE_LOCAL, transport_protocol="srt",
         endpoint=R.MediaEndpoint(transport="srt", url="srt://127.0.0.1:9")), "P-16",
         "ConnectEntities role LOCAL (transport and endpoint given, to be ignored)")
@@ -154,8 +155,9 @@ async def same_arguments(ctx: CheckContext) -> None:
               "states while a flow runs", profile=PIPELINE, needs=[needs_target])
 async def flow_arguments(ctx: CheckContext) -> None:
     _, sink, media = await make(ctx, "sink")
+    _, other_sink, _ = await make(ctx, "sink")  # a sink may take only one input
     first = (await connect_target(ctx, sink, media, rule="P-19")).id
-    second = (await connect_target(ctx, sink, media, rule="P-19")).id
+    second = (await connect_target(ctx, other_sink, media, rule="P-19")).id
     for ids, what in (([], "no connection_ids"), ([first, first], "a connection named twice")):
         await ctx.expect_code(ctx.pipeline.StartFlow, R.StartFlowRequest(
             flow_id=ctx.tracker.name("flow"), connection_ids=ids), C.INVALID_ARGUMENT, "P-19",

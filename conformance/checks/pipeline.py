@@ -101,10 +101,11 @@ async def capability_mismatch(ctx: CheckContext) -> None:
               "endpoint, role UNSPECIFIED: the exact codes", profile=PIPELINE,
               needs=[needs_target])
 async def roles_and_endpoints(ctx: CheckContext) -> None:
-    spec, sink, media = await make(ctx, "sink")
+    spec, sink, media = await make(ctx, "sink")  # stays unconnected for the refusals below
     offered = [t for t in ENDPOINT_FORMS if not spec.protocols or t in spec.protocols]
     for transport in offered or ["mpegts-udp"]:
-        connection = await connect_target(ctx, sink, media, transport=transport)
+        _, fresh, _ = await make(ctx, "sink")  # one input per sink: a sink may take only one
+        connection = await connect_target(ctx, fresh, media, transport=transport)
         url = connection.endpoint.url
         ctx.require(ENDPOINT_FORMS[transport].match(url), "P-4",
                     f"a {transport} endpoint URL in the form of contract §4.1", repr(url))

@@ -15,6 +15,7 @@ from mediagrid.v1 import common_pb2, entity_pb2, event_pb2, pipeline_pb2
 CHECKS = Checks("reports")
 T = event_pb2
 SETTLE = 1.0
+OTHER_END = "remote-e19"  # the other module's entity of the connection
 
 
 def events_of(ctx: CheckContext, mark: int) -> list[event_pb2.Event]:
@@ -28,9 +29,9 @@ def events_of(ctx: CheckContext, mark: int) -> list[event_pb2.Event]:
               "entity, connection and flow events")
 async def one_event_per_change(ctx: CheckContext) -> None:
     need_events(ctx)
-    if not ctx.creatable("sink"):
-        raise ctx.skip("needs a sink entity type to make connections and flows")
-    spec, config = ctx.any_creatable("sink")
+    targets = ("sink", "converter", "protocol")
+    kind = "sink" if ctx.creatable(*targets) else "source"  # TARGET side, or else SOURCE side
+    spec, config = ctx.any_creatable(*targets) if kind == "sink" else ctx.any_creatable(kind)
     media = "video" if "video" in spec.media_types else spec.media_types[0]
     mark = len(ctx.recorder.attempts)
     request_id = str(uuid.uuid4())
@@ -44,9 +45,16 @@ async def one_event_per_change(ctx: CheckContext) -> None:
     await ctx.ok(ctx.entities.ConfigureEntity, entity_pb2.ConfigureEntityRequest(
         entity_id=sink, config=config), "E-19", "ConfigureEntity")
     connection_id = ctx.tracker.name("conn")
-    connect = pipeline_pb2.ConnectEntitiesRequest(
-        connection_id=connection_id, source_entity_id="remote-e19", target_entity_id=sink,
-        media_type=MEDIA[media], role=pipeline_pb2.CONNECTION_ROLE_TARGET)
+    if kind == "sink":
+        connect = pipeline_pb2.ConnectEntitiesRequest(
+            connection_id=connection_id, source_entity_id=OTHER_END, target_entity_id=sink,
+            media_type=MEDIA[media], role=pipeline_pb2.CONNECTION_ROLE_TARGET)
+    else:  # the module sends to a port nobody reads (loopback discard)
+        connect = pipeline_pb2.ConnectEntitiesRequest(
+            connection_id=connection_id, source_entity_id=sink, target_entity_id=OTHER_END,
+            media_type=MEDIA[media], role=pipeline_pb2.CONNECTION_ROLE_SOURCE,
+            endpoint=pipeline_pb2.MediaEndpoint(transport="mpegts-udp",
+                                                url="udp://127.0.0.1:9?pkt_size=1316"))
     for _ in range(2):
         await ctx.ok(ctx.pipeline.ConnectEntities, connect, "E-19", "ConnectEntities (twice)")
     flow_id = ctx.tracker.name("flow")
@@ -104,9 +112,9 @@ def check_fields(ctx: CheckContext, event: event_pb2.Event, entity: str, connect
                     "E-21", f"{name} with connection_id {connection} and source_entity_id "
                     f"{entity} (this module's end)",
                     f"connection_id {event.connection_id!r}, entity {event.source_entity_id!r}")
-        ctx.require(event.details.get("source_entity_id") == "remote-e19" and
-                    event.details.get("target_entity_id") == entity, "E-21",
-                    f"{name} details naming both ends", str(dict(event.details)))
+        ends = {event.details.get("source_entity_id"), event.details.get("target_entity_id")}
+        ctx.require(ends == {OTHER_END, entity}, "E-21", f"{name} details naming both ends "
+                    f"({entity} and {OTHER_END})", str(dict(event.details)))
     elif event.type in (T.EVENT_TYPE_FLOW_STARTED, T.EVENT_TYPE_FLOW_STOPPED):
         ctx.require(event.flow_id == flow and not event.source_entity_id, "E-21",
                     f"{name} with flow_id {flow} and no entity",
