@@ -46,12 +46,14 @@ def _sample(schema: Mapping[str, Any]) -> str | None:
     return enum[0] if enum else None
 
 
-def valid_config(manifest: ModuleManifest, spec: EntityTypeSpec) -> dict[str, str] | None:
+def valid_config(manifest: ModuleManifest, spec: EntityTypeSpec,
+                 scratch: str = "") -> dict[str, str] | None:
     """A config the type must accept, or None when the suite cannot build one (then the
-    module author adds `conformance.entity_types.TYPE.config` to module.yaml)."""
+    module author adds `conformance.entity_types.TYPE.config` to module.yaml). `{tmp}` in a
+    sample value is a folder of the run's own, removed afterwards (a recorder's path)."""
     sample = manifest.conformance.get("entity_types", {}).get(spec.type, {}).get("config")
     if sample is not None:
-        return dict(sample)
+        return {k: str(v).replace("{tmp}", scratch or "/tmp") for k, v in sample.items()}
     return valid_from_schema(spec.config)
 
 

@@ -55,6 +55,7 @@ class Suite:
     tracker: ResourceTracker
     notes: dict[str, list[str]] = field(default_factory=dict)
     flows: dict[str, list[str]] = field(default_factory=dict)  # flow id -> its connections
+    scratch: str = ""  # a folder for the run ({tmp} in conformance: configs), removed after
 
     @property
     def manifest(self) -> ModuleManifest:
@@ -191,7 +192,7 @@ class CheckContext:
         """Types (of these kinds) with a valid config the suite can build."""
         found = []
         for spec in self.types(*kinds):
-            config = configs.valid_config(self.manifest, spec)
+            config = configs.valid_config(self.manifest, spec, self.suite.scratch)
             if config is not None:
                 found.append((spec, config))
         return found
@@ -210,7 +211,7 @@ class CheckContext:
                             rule: str = "N-3") -> entity_pb2.Entity:
         """Creates a tracked entity with a valid config; failing to is a finding of `rule`."""
         if config is None:
-            config = configs.valid_config(self.manifest, spec)
+            config = configs.valid_config(self.manifest, spec, self.suite.scratch)
             if config is None:
                 raise Skipped(configs.missing_config_reason(spec))
         media = media or spec.media_types[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -200,7 +201,13 @@ async def run_suite(manifest: ModuleManifest, options: Options) -> RunReport:
 async def _run(report: RunReport, suite: Suite, phases: list[list[Check]],
                options: Options) -> None:
     await identify(suite)
-    report.results = await run_phases(suite, phases, options)
+    with tempfile.TemporaryDirectory(prefix=f"mediagrid-{suite.tracker.prefix}-") as scratch:
+        suite.scratch = scratch
+        report.results = await run_phases(suite, phases, options)
+        await _teardown(report, suite)
+
+
+async def _teardown(report: RunReport, suite: Suite) -> None:
     interceptors = Transcript().interceptors(suite.target.token)
     async with grpc.aio.insecure_channel(suite.target.address,
                                          interceptors=interceptors) as channel:
