@@ -25,6 +25,8 @@ EXIT_INTERRUPTED = 130  # stopped with Ctrl-C
 COMMANDS: tuple[str, ...] = (
     "mediagrid.manifest.command",
     "mediagrid.simulator.camera.command",
+    "mediagrid.reference.orchestrator.command",
+    "mediagrid.reference.orchestrator.events.command",
     "mediagrid.conformance.command",
 )
 
@@ -40,6 +42,8 @@ examples:
   mediagrid validate fixtures/modules/*/module.yaml   check module.yaml files
   mediagrid module run examples/python/hello          run a module from its folder
   mediagrid camera --port 8554                        serve a fake RTSP camera
+  mediagrid up --modules examples                     run the orchestrator and its modules
+  mediagrid status                                    the modules of a running orchestrator
 
 exit codes: 0 ok, 1 failure, 2 invalid input, 130 interrupted.
 Run `mediagrid COMMAND --help` for the options of one command.

@@ -1,8 +1,10 @@
-"""One module process under `mediagrid module run`: spawn, wait for READY, shutdown ladder.
+"""One module process: spawn, wait for READY, shutdown ladder.
 
-The process runs in its own session and process group, with no shell, and (on Linux) gets
-SIGKILL when the runner dies. Its stdout and stderr are forwarded to `out` line by line;
-the last stderr lines are kept to explain a failed start.
+Used by `mediagrid module run` and by the orchestrator's supervisor
+(`mediagrid.reference.orchestrator.supervision`). The process runs in its own session and
+process group, from an argument list (never a shell), and (on Linux) gets SIGKILL when the
+process that started it dies. Its stdout and stderr are forwarded to `out`, each line with
+`prefix` in front when one is given; the last stderr lines are kept to explain a failure.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import random
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
 import grpc
@@ -30,6 +32,14 @@ STDERR_TAIL = 20
 # Health errors that mean "not up yet": keep polling until the deadline.
 RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
              grpc.StatusCode.CANCELLED, grpc.StatusCode.UNKNOWN}
+LONG_LINE = 4096  # a line longer than this is forwarded in pieces
+
+ChannelFactory = Callable[[str, Sequence[tuple[str, Any]]], grpc.aio.Channel]
+"""(address, channel options) -> a channel to the module (plaintext, or TLS)."""
+
+
+def insecure_channel(address: str, options: Sequence[tuple[str, Any]] = ()) -> grpc.aio.Channel:
+    return grpc.aio.insecure_channel(address, options=list(options))
 
 
 class StartError(Exception):
@@ -59,26 +69,47 @@ class ModuleProcess:
     def __init__(self, manifest: ModuleManifest, port: int, *, orchestrator: str = "",
                  bind_host: str = "127.0.0.1", out: IO[bytes] | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, token: str | None = None,
+                 extra_env: Mapping[str, str] | None = None, prefix: str = "",
+                 channel: ChannelFactory = insecure_channel) -> None:
+        """`token` None takes MEDIAGRID_TOKEN from this process's environment; "" means no
+        token. `extra_env` (the TLS files, for example) is added to the §2.1 variables."""
         self.manifest, self.port, self.orchestrator = manifest, port, orchestrator
         self.bind_host, self.clock, self.rng = bind_host, clock, rng
         self.out = out if out is not None else sys.stderr.buffer
-        self.address = f"{'127.0.0.1' if bind_host in ('0.0.0.0', '') else bind_host}:{port}"
+        self.prefix = prefix.encode()
+        self.channel = channel
+        self.extra_env = dict(extra_env or {})
+        host = "127.0.0.1" if bind_host in ("0.0.0.0", "") else bind_host
+        self.address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL)
-        self.token = os.environ.get("MEDIAGRID_TOKEN", "")
+        self.token = os.environ.get("MEDIAGRID_TOKEN", "") if token is None else token
         self._proc: asyncio.subprocess.Process | None = None
         self._pumps: list[asyncio.Task[None]] = []
         self._exited: asyncio.Task[int] | None = None
 
     def environment(self) -> dict[str, str]:
-        env = {**os.environ, **self.manifest.env}
+        """The contract's §2.1 environment over this process's own and module.yaml's env."""
+        env = {**os.environ, **self.manifest.env, **self.extra_env}
         env.setdefault("PYTHONUNBUFFERED", "1")  # a Python module's prints show up at once
         env.update(GRPC_PORT=str(self.port), MEDIAGRID_MODULE_ID=self.manifest.id,
                    MEDIAGRID_BIND_HOST=self.bind_host,
                    MEDIAGRID_ORCHESTRATOR_ADDRESS=self.orchestrator)
+        env.pop("MEDIAGRID_TOKEN", None)
+        if self.token:
+            env["MEDIAGRID_TOKEN"] = self.token
         return env
 
     async def __aenter__(self) -> ModuleProcess:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+        await self.release()
+
+    async def start(self) -> None:
+        """Spawns the process; StartError when the command cannot be started at all."""
         command = self.manifest.resolved_command()
         try:
             self._proc = await asyncio.create_subprocess_exec(
@@ -94,13 +125,26 @@ class ModuleProcess:
         self._pumps = [asyncio.create_task(self._pump(self._proc.stdout, keep=False)),
                        asyncio.create_task(self._pump(self._proc.stderr, keep=True))]
         self._exited = asyncio.create_task(self._proc.wait())
-        return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+    async def release(self) -> None:
+        """Stops forwarding the output (after stop(), or once the process has exited)."""
         for pump in self._pumps:
             pump.cancel()
         await asyncio.gather(*self._pumps, return_exceptions=True)
+
+    @property
+    def exited(self) -> bool:
+        return self._exited is not None and self._exited.done()
+
+    @property
+    def started(self) -> bool:
+        return self._proc is not None
+
+    async def drain(self, within: float) -> None:
+        """Waits up to `within` seconds for the output pipes to reach their end (after an exit), so
+        the stderr tail holds the process's last words."""
+        if self._pumps:
+            await asyncio.wait(self._pumps, timeout=within)
 
     @property
     def pid(self) -> int:
@@ -114,26 +158,34 @@ class ModuleProcess:
     async def _pump(self, stream: asyncio.StreamReader, keep: bool) -> None:
         partial = b""  # chunks, not lines: a very long line must not stop the forwarding
         while chunk := await stream.read(65536):
-            self.out.write(chunk)
-            self.out.flush()
+            *lines, partial = (partial + chunk).split(b"\n")
+            if len(partial) > LONG_LINE:  # forward a very long line in pieces
+                lines.append(partial)
+                partial = b""
+            self._forward(lines)
             if keep:
-                *lines, partial = (partial + chunk).split(b"\n")
                 self.stderr_tail.extend(line.decode(errors="replace") for line in lines)
-                partial = partial[-4096:]
-        if keep and partial:
-            self.stderr_tail.append(partial.decode(errors="replace"))
+        if partial:
+            self._forward([partial])
+            if keep:
+                self.stderr_tail.append(partial.decode(errors="replace"))
+
+    def _forward(self, lines: list[bytes]) -> None:
+        if lines:
+            self.out.write(b"".join(self.prefix + line + b"\n" for line in lines))
+            self.out.flush()
 
     async def wait(self) -> int:
         """Waits for the process to exit; returns its exit status (128+N when killed)."""
         assert self._exited is not None
         return exit_status(await asyncio.shield(self._exited))
 
-    def _metadata(self) -> tuple[tuple[str, str], ...]:
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        """The call metadata of the token, for every call to the module (rule S-3)."""
         return (("authorization", f"Bearer {self.token}"),) if self.token else ()
 
     async def _exit_error(self) -> StartError:
-        # Let the pipes drain so the tail holds the module's last words.
-        await asyncio.wait(self._pumps, timeout=1.0)
+        await self.drain(1.0)  # the tail then holds the module's last words
         code = await self.wait()
         why = " (port in use)" if code == EXIT_PORT_IN_USE else ""
         return StartError(f"module {self.manifest.id} exited with code {code}{why} before "
@@ -152,7 +204,7 @@ class ModuleProcess:
                    ("grpc.min_reconnect_backoff_ms", max(1, int(retry.initial * 1000))),
                    ("grpc.max_reconnect_backoff_ms", max(1, int(retry.max * 1000)))]
         last = "no answer yet"
-        async with grpc.aio.insecure_channel(self.address, options=options) as channel:
+        async with self.channel(self.address, options) as channel:
             stub = module_pb2_grpc.ModuleServiceStub(channel)
             while True:
                 remaining = deadline - self.clock()
@@ -162,7 +214,7 @@ class ModuleProcess:
                         f"{format_duration(sup.startup_timeout)} (supervision.startup_timeout "
                         f"in {self.manifest.path}); last: {last}")
                 call = asyncio.ensure_future(stub.HealthCheck(
-                    module_pb2.HealthCheckRequest(), metadata=self._metadata(),
+                    module_pb2.HealthCheckRequest(), metadata=self.metadata(),
                     timeout=min(sup.health_timeout, remaining)))
                 await asyncio.wait({call, self._exited}, return_when=asyncio.FIRST_COMPLETED)
                 if self._exited.done():
@@ -205,20 +257,21 @@ class ModuleProcess:
         for sig, grace in ((signal.SIGTERM, ladder.term_grace), (signal.SIGKILL, None)):
             if self._exited.done():
                 break
-            self._signal_group(sig)
+            self.signal_group(sig)
             await asyncio.wait({self._exited}, timeout=grace)
         code = await self.wait()
-        self._signal_group(signal.SIGKILL)  # leftovers of the group (ffmpeg children...)
+        self.signal_group(signal.SIGKILL)  # leftovers of the group (ffmpeg children...)
         return code
 
     async def _shutdown_rpc(self, reason: str, grace: float) -> None:
         request = module_pb2.ShutdownRequest(reason=reason)
         request.grace_period.FromNanoseconds(int(grace * 1e9))
-        async with grpc.aio.insecure_channel(self.address) as channel:
+        async with self.channel(self.address, ()) as channel:
             with contextlib.suppress(grpc.aio.AioRpcError, asyncio.TimeoutError):
                 await module_pb2_grpc.ModuleServiceStub(channel).Shutdown(
-                    request, metadata=self._metadata(), timeout=min(grace, 2.0) or 1.0)
+                    request, metadata=self.metadata(), timeout=min(grace, 2.0) or 1.0)
 
-    def _signal_group(self, sig: signal.Signals) -> None:
+    def signal_group(self, sig: signal.Signals) -> None:
+        """Sends `sig` to the module's whole process group (it and its children)."""
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, sig)  # start_new_session: the group id is the pid

@@ -232,8 +232,9 @@ class FlowManager:
 
     @staticmethod
     def state_of(entity: Entity) -> EntityState:
-        """ACTIVE while a running flow uses one of its connections, else CONFIGURED (N-14)."""
-        active = any(k.state == pipeline_pb2.CONNECTION_STATE_ACTIVE for k in entity.links.values())
+        """ACTIVE while a running flow uses one of its connections, else CONFIGURED (N-14),
+        whatever the connection's own state (it may wait for media, or have failed)."""
+        active = any(k.flow_id for k in entity.links.values())
         return EntityState.ACTIVE if active else EntityState.CONFIGURED
 
     def _refresh_entity(self, entity: Entity) -> None:

@@ -341,3 +341,31 @@ class RestartModuleResponse(_message.Message):
     MODULE_FIELD_NUMBER: _ClassVar[int]
     module: _module_pb2.ModuleInfo
     def __init__(self, module: _Optional[_Union[_module_pb2.ModuleInfo, _Mapping]] = ...) -> None: ...
+
+class RescanModulesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ManifestProblem(_message.Message):
+    __slots__ = ("file", "field", "message", "fix")
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    FIX_FIELD_NUMBER: _ClassVar[int]
+    file: str
+    field: str
+    message: str
+    fix: str
+    def __init__(self, file: _Optional[str] = ..., field: _Optional[str] = ..., message: _Optional[str] = ..., fix: _Optional[str] = ...) -> None: ...
+
+class RescanModulesResponse(_message.Message):
+    __slots__ = ("added", "removed", "changed", "problems")
+    ADDED_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    PROBLEMS_FIELD_NUMBER: _ClassVar[int]
+    added: _containers.RepeatedScalarFieldContainer[str]
+    removed: _containers.RepeatedScalarFieldContainer[str]
+    changed: _containers.RepeatedScalarFieldContainer[str]
+    problems: _containers.RepeatedCompositeFieldContainer[ManifestProblem]
+    def __init__(self, added: _Optional[_Iterable[str]] = ..., removed: _Optional[_Iterable[str]] = ..., changed: _Optional[_Iterable[str]] = ..., problems: _Optional[_Iterable[_Union[ManifestProblem, _Mapping]]] = ...) -> None: ...

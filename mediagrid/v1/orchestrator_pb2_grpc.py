@@ -124,6 +124,11 @@ class OrchestratorServiceStub:
                 request_serializer=mediagrid_dot_v1_dot_orchestrator__pb2.RestartModuleRequest.SerializeToString,
                 response_deserializer=mediagrid_dot_v1_dot_orchestrator__pb2.RestartModuleResponse.FromString,
                 _registered_method=True)
+        self.RescanModules = channel.unary_unary(
+                '/mediagrid.v1.OrchestratorService/RescanModules',
+                request_serializer=mediagrid_dot_v1_dot_orchestrator__pb2.RescanModulesRequest.SerializeToString,
+                response_deserializer=mediagrid_dot_v1_dot_orchestrator__pb2.RescanModulesResponse.FromString,
+                _registered_method=True)
 
 
 class OrchestratorServiceServicer:
@@ -157,7 +162,7 @@ class OrchestratorServiceServicer:
 
     def SubscribeToEvents(self, request, context):
         """Streams events, status updates, metrics and module changes, in cursor order, from
-        since_cursor on (rules E-10 to E-15).
+        since_cursor on (rules E-11 to E-18).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -258,6 +263,15 @@ class OrchestratorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RescanModules(self, request, context):
+        """Scans the module folders again (as SIGHUP does): starts modules whose module.yaml is
+        new, retires (shutdown ladder) modules whose module.yaml is gone, and replaces modules
+        whose module.yaml changed. Invalid files are reported and skipped (rule C-2).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrchestratorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -345,6 +359,11 @@ def add_OrchestratorServiceServicer_to_server(servicer, server):
                     servicer.RestartModule,
                     request_deserializer=mediagrid_dot_v1_dot_orchestrator__pb2.RestartModuleRequest.FromString,
                     response_serializer=mediagrid_dot_v1_dot_orchestrator__pb2.RestartModuleResponse.SerializeToString,
+            ),
+            'RescanModules': grpc.unary_unary_rpc_method_handler(
+                    servicer.RescanModules,
+                    request_deserializer=mediagrid_dot_v1_dot_orchestrator__pb2.RescanModulesRequest.FromString,
+                    response_serializer=mediagrid_dot_v1_dot_orchestrator__pb2.RescanModulesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -811,6 +830,33 @@ class OrchestratorService:
             '/mediagrid.v1.OrchestratorService/RestartModule',
             mediagrid_dot_v1_dot_orchestrator__pb2.RestartModuleRequest.SerializeToString,
             mediagrid_dot_v1_dot_orchestrator__pb2.RestartModuleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RescanModules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mediagrid.v1.OrchestratorService/RescanModules',
+            mediagrid_dot_v1_dot_orchestrator__pb2.RescanModulesRequest.SerializeToString,
+            mediagrid_dot_v1_dot_orchestrator__pb2.RescanModulesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -13,7 +13,7 @@ import uuid
 import grpc
 import pytest
 
-from mediagrid.sdk.pipeline import target_endpoint
+from mediagrid.sdk.endpoints import target_endpoint
 from mediagrid.v1 import common_pb2, config_pb2, entity_pb2, event_pb2, module_pb2, pipeline_pb2
 from tests.sdk.conftest import Harness
 
