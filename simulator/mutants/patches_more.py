@@ -169,7 +169,7 @@ def source_transcodes() -> None:
 
 
 def endpoint_url_unchecked() -> None:
-    pipeline_mod._check_endpoint_url = lambda endpoint, transport: None  # mutant: P-16
+    pipeline_mod.check_endpoint_url = lambda endpoint, transport: None  # mutant: P-16
 
 
 def endpoint_without_format() -> None:

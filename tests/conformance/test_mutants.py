@@ -7,6 +7,8 @@ rule (`--rules RULE`); a group of mutants runs concurrently in one event loop.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 
 import pytest
 
@@ -32,3 +34,11 @@ def test_every_mutant_is_caught_on_its_rule(family: str) -> None:
     survivors = [o.line() for o in outcomes if not o.killed]
     assert not survivors, "mutants the suite did not catch on their rule:\n" + "\n".join(
         survivors)
+
+
+def test_every_patch_replaces_something_the_sdk_has() -> None:
+    """A patch naming what the SDK no longer has (renamed, moved) patches nothing: the mutant
+    would be the well-behaved module. Run in a process of its own (patches are global)."""
+    result = subprocess.run([sys.executable, "-m", "mediagrid.simulator.mutants.audit"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
