@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "mediagrid.simulator.camera.command",
     "mediagrid.reference.orchestrator.command",
     "mediagrid.reference.orchestrator.events.command",
+    "mediagrid.conformance.command",
 )
 
 DESCRIPTION = """\

@@ -136,6 +136,7 @@ def _build(path: Path, data: dict[str, Any]) -> ModuleManifest:
         entity_types=tuple(_entity_type(spec) for spec in data.get("entity_types", [])),
         supervision=_supervision(data.get("supervision", {})),
         security=Security(**data.get("security", {})),
+        conformance=MappingProxyType(dict(data.get("conformance", {}))),
     )
 
 

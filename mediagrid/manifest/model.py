@@ -170,6 +170,7 @@ class ModuleManifest:
     entity_types: tuple[EntityTypeSpec, ...] = ()
     supervision: Supervision = field(default_factory=Supervision)
     security: Security = field(default_factory=Security)
+    conformance: Mapping[str, Any] = field(default_factory=lambda: EMPTY)  # only the suite reads it
     warnings: tuple[Problem, ...] = ()  # things worth a look that do not make the file invalid
 
     @property

@@ -277,8 +277,6 @@ def test_bad_flags_exit_2_before_starting_anything(flags: list[str], named: str)
     assert named in result.stderr
 
 
-@pytest.mark.skipif(not (HELLO / "module.yaml").exists(),
-                    reason="examples/python/hello is not written yet (the SDK helper's)")
 def test_hello_example_runs_once() -> None:
     result = subprocess.run(cli(str(HELLO), "--once", "--json"), capture_output=True,
                             text=True, timeout=60)
