@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "mediagrid.simulator.camera.command",
     "mediagrid.reference.orchestrator.command",
     "mediagrid.reference.orchestrator.events.command",
+    "mediagrid.simulator.module.command",
 )
 
 DESCRIPTION = """\
@@ -43,6 +44,7 @@ examples:
   mediagrid camera --port 8554                        serve a fake RTSP camera
   mediagrid up --modules examples                     run the orchestrator and its modules
   mediagrid status                                    the modules of a running orchestrator
+  mediagrid simulate --fleet 20 --out fleet           write 20 simulated (faulty) modules
 
 exit codes: 0 ok, 1 failure, 2 invalid input, 130 interrupted.
 Run `mediagrid COMMAND --help` for the options of one command.
