@@ -28,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "mediagrid.reference.orchestrator.command",
     "mediagrid.reference.orchestrator.events.command",
     "mediagrid.simulator.module.command",
+    "mediagrid.simulator.proxy.command",
 )
 
 DESCRIPTION = """\
