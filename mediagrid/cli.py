@@ -29,6 +29,7 @@ COMMANDS: tuple[str, ...] = (
     "mediagrid.reference.orchestrator.events.command",
     "mediagrid.simulator.module.command",
     "mediagrid.simulator.proxy.command",
+    "mediagrid.simulator.chaos.command",
 )
 
 DESCRIPTION = """\

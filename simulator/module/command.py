@@ -78,7 +78,7 @@ def _run(path: Path, port: int) -> int:
     try:
         scenario = load_scenario(path)
     except ScenarioError as exc:
-        _print_problems(exc)
+        print_problems(exc)
         return 2
     env = dict(os.environ)
     if not env.get("GRPC_PORT"):  # by hand: as `mediagrid module run` does
@@ -121,7 +121,7 @@ def _check(paths: list[Path], as_json: bool) -> int:
     return 2 if bad else 0
 
 
-def _print_problems(exc: Exception) -> None:
+def print_problems(exc: Exception) -> None:
     from mediagrid.manifest.report import console, print_problem
 
     out = console(stderr=True)

@@ -1,0 +1,400 @@
+"""One chaos run, phase by phase:
+
+1. write the module folders; start the orchestrator; wait for the modules to be READY;
+2. subscribers follow the event log, services run the workload, the nemesis plays its
+   timeline (and a probe times each fault's recovery) for the scenario's duration;
+3. heal: undo every fault still in force; the workload stops;
+4. quiet: resolve the calls of unknown outcome, wait for the modules and the desired state
+   to come back (up to `quiet`), and for the subscribers to catch up with every report the
+   modules saw acknowledged;
+5. check the invariants, stop the orchestrator cleanly, look for orphans and leaked ports;
+6. the report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from mediagrid.simulator.chaos import invariants as inv
+from mediagrid.simulator.chaos.history import check_history
+from mediagrid.simulator.chaos.journals import Journals, read_journals
+from mediagrid.simulator.chaos.model import Model
+from mediagrid.simulator.chaos.modules import write_modules
+from mediagrid.simulator.chaos.nemesis import Injected, Nemesis
+from mediagrid.simulator.chaos.observe import (
+    RESTARTING,
+    ConvergeProbe,
+    FaultRecord,
+    ModuleEvents,
+    classify,
+    differences,
+    module_state,
+    timings,
+)
+from mediagrid.simulator.chaos.orchestrator import OrchestratorProcess, list_modules
+from mediagrid.simulator.chaos.plan import Action, plan
+from mediagrid.simulator.chaos.report import ChaosReport
+from mediagrid.simulator.chaos.scenario import ChaosScenario
+from mediagrid.simulator.chaos.subscribers import Subscriber, wait_caught_up
+from mediagrid.simulator.chaos.workload import Workload, catalogue
+from mediagrid.v1 import module_pb2, orchestrator_pb2_grpc
+
+PROBED = ("kill", "pause", "toxic", "faults", "rescan")
+
+
+@dataclass
+class RunOptions:
+    seed: int
+    duration: float
+    quiet: float
+    orchestrator: tuple[str, ...] | None = None
+    workdir: Path | None = None
+    keep: bool = False
+
+
+def state_name(state: int) -> str:
+    return module_pb2.ModuleState.Name(state).removeprefix("MODULE_STATE_")
+
+
+@dataclass
+class _Live:
+    """What the run collects while it goes."""
+
+    converged: dict[tuple[int, str], float] = field(default_factory=dict)
+    probes: list[asyncio.Task[None]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class ChaosRun:
+    def __init__(self, scenario: ChaosScenario, options: RunOptions,
+                 console: Console | None = None) -> None:
+        self.scenario, self.options = scenario, options
+        self.console = console or Console(stderr=True)
+        self.live = _Live()
+
+    def plan(self) -> list[Action]:
+        return plan(self.scenario, self.options.seed, self.options.duration)
+
+    @contextlib.contextmanager
+    def _workdir(self) -> Iterator[Path]:
+        if self.options.workdir is not None:
+            self.options.workdir.mkdir(parents=True, exist_ok=True)
+            yield self.options.workdir
+            return
+        folder = Path(tempfile.mkdtemp(prefix=f"chaos-{self.scenario.name}-"))
+        try:
+            yield folder
+        finally:
+            if not self.options.keep:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    async def run(self) -> ChaosReport:
+        started = time.monotonic()
+        with self._workdir() as work:
+            journal = work / "journal"
+            folders = write_modules(self.scenario, work / "modules", journal)
+            orchestrator = OrchestratorProcess(self.options.orchestrator or
+                                               self.scenario.orchestrator_command,
+                                               modules=work / "modules",
+                                               state=work / "state.sqlite",
+                                               log=work / "orchestrator.log")
+            try:
+                report = await self._run(orchestrator, folders, journal)
+            finally:
+                for task in self.live.probes:
+                    task.cancel()
+                orchestrator.kill()
+                _kill_leftovers(read_journals(journal))
+            report.wall = time.monotonic() - started
+            if self.options.keep or self.options.workdir is not None:
+                report.notes.append(f"run folder kept: {work} (orchestrator.log, journal/)")
+            return report
+
+    async def _run(self, orchestrator: OrchestratorProcess, folders: dict[str, Path],
+                   journal: Path) -> ChaosReport:
+        scenario, options = self.scenario, self.options
+        ready_ids = [m for m in scenario.module_ids if scenario.spec_of(m).expect == "ready"]
+        actions = self.plan()
+        with self._progress() as progress:
+            task = progress.add_task("starting the orchestrator and its modules", total=None,
+                                     status="")
+            orchestrator.start()
+            await orchestrator.wait_serving()
+            run_start = time.time()
+            await self._wait_ready(orchestrator.address, ready_ids)
+            model = Model()
+            subscribers = [Subscriber(i, orchestrator.address, scenario.churn, options.seed)
+                           for i in range(scenario.subscribers)]
+            stop_subscribers, stop_work = asyncio.Event(), asyncio.Event()
+            following = [asyncio.ensure_future(s.run(stop_subscribers)) for s in subscribers]
+            workload = Workload(model, catalogue(folders), seed=options.seed,
+                                services=scenario.workload.services,
+                                rate=scenario.workload.rate,
+                                max_entities=scenario.workload.max_entities,
+                                mix=scenario.workload.mix, modules=ready_ids)
+            working = asyncio.ensure_future(workload.run(orchestrator.address, stop_work))
+            nemesis = Nemesis(scenario, orchestrator, folders=folders, journal=journal,
+                              subscribers=subscribers)
+            probe = ConvergeProbe(model, orchestrator.address,
+                                  lambda m: scenario.spec_of(m).simulated)
+            nemesis.on_inject = lambda injected: self._probe(probe, nemesis, injected)
+            begun = time.monotonic()
+            playing = asyncio.ensure_future(nemesis.play(actions, begun))
+            progress.update(task, description="nemesis", total=options.duration, completed=0)
+            while (elapsed := time.monotonic() - begun) < options.duration:
+                progress.update(task, completed=elapsed, status=_status(
+                    workload, nemesis, actions, subscribers))
+                await asyncio.sleep(0.25)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(playing, 60)
+            progress.update(task, description="healing", completed=options.duration)
+            await nemesis.heal()
+            stop_work.set()
+            await working
+            healed = time.time()
+            progress.update(task, description="quiet: waiting for recovery", status="")
+            await workload.resolve(orchestrator.address, options.quiet)
+            converged, problems, final = await self._converge(
+                orchestrator.address, model, healed + options.quiet)
+            progress.update(task, description="checking the event history")
+            journals = read_journals(journal)
+            wanted = {(i, s) for i, seqs in journals.acked.items() for s in seqs}
+            caught_up = await wait_caught_up(subscribers, wanted, 20.0)
+            for running in self.live.probes:
+                running.cancel()
+            records = self._records(nemesis.injected, subscribers[0].history, final, run_start)
+            histories = [check_history(s.index, s.history, journals.acked, journals.lost,
+                                       journals.module_of) for s in subscribers]
+            progress.update(task, description="stopping the orchestrator")
+            stop_subscribers.set()
+            await asyncio.gather(*following, return_exceptions=True)
+            code = await orchestrator.stop()
+            leaked = await self._leaks(orchestrator, journal)
+        verdicts = self._verdicts(final, problems, workload, histories, subscribers, caught_up,
+                                  leaked, records)
+        if code not in (0, None):
+            self.live.notes.append(f"the orchestrator exited with status {code} when stopped")
+        return ChaosReport(
+            scenario=scenario.name, seed=options.seed, duration=options.duration,
+            orchestrator=orchestrator.command, timeline=[a.to_dict() for a in actions],
+            faults=records, histories=histories, invariants=verdicts,
+            workload={**vars(workload.stats), "calls": len(workload.records)},
+            acked=journals.acked_count,
+            converge_after_heal=None if converged is None else converged - healed,
+            wall=0.0, notes=self.live.notes)
+
+    # -- phases -----------------------------------------------------------------------------
+
+    def _progress(self) -> Progress:
+        return Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+                        TimeElapsedColumn(), TextColumn("{task.fields[status]}"),
+                        console=self.console, transient=True)
+
+    async def _wait_ready(self, address: str, module_ids: list[str]) -> None:
+        within = max(60.0, 0.5 * len(module_ids))
+        deadline = time.monotonic() + within
+        async with grpc.aio.insecure_channel(address) as channel:
+            stub = orchestrator_pb2_grpc.OrchestratorServiceStub(channel)
+            while True:
+                with contextlib.suppress(grpc.RpcError):
+                    states = {m.id: m.status.state for m in await list_modules(stub)}
+                    waiting = [m for m in module_ids if states.get(m) !=
+                               module_pb2.MODULE_STATE_READY]
+                    if not waiting:
+                        return
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"modules not READY within {within:.0f} s at the"
+                                           f" start: {', '.join(waiting[:10])}")
+                await asyncio.sleep(0.2)
+
+    def _probe(self, probe: ConvergeProbe, nemesis: Nemesis, injected: Injected) -> None:
+        action = injected.action
+        if injected.error or action.kind not in (*PROBED, "orchestrator-restart"):
+            return
+        if action.kind == "rescan" and not self.scenario.nemesis[action.step].change:
+            return
+        n = len(nemesis.injected) - 1
+        fresh = action.kind == "orchestrator-restart" or action.expect in RESTARTING
+        for module_id in injected.modules:
+            def done(module: str, seconds: float, n: int = n) -> None:
+                self.live.converged[(n, module)] = seconds
+            self.live.probes.append(asyncio.ensure_future(
+                probe.watch(injected, module_id, fresh, done)))
+
+    async def _converge(self, address: str, model: Model, deadline: float,
+                        ) -> tuple[float | None, list[str], dict[str, str]]:
+        """Until every module is in its expected state and holds its desired state; returns
+        (when, what still differs, the final states)."""
+        scenario = self.scenario
+        problems: list[str] = ["not checked"]
+        final: dict[str, str] = {}
+        async with grpc.aio.insecure_channel(address) as channel:
+            stub = orchestrator_pb2_grpc.OrchestratorServiceStub(channel)
+            while True:
+                problems = []
+                try:
+                    infos = {m.id: m for m in await list_modules(stub)}
+                except grpc.RpcError as exc:
+                    infos, problems = {}, [f"ListModules failed: {exc.code().name}"]
+                final = {m: state_name(i.status.state) for m, i in infos.items()}
+                for module_id in scenario.module_ids:
+                    want = scenario.spec_of(module_id).expect.upper()
+                    if final.get(module_id) != want:
+                        problems.append(f"module {module_id} is {final.get(module_id, 'absent')}"
+                                        f", not {want}")
+                if not problems:
+                    problems = await self._differences(stub, model)
+                if not problems:
+                    return time.time(), [], final
+                if time.time() > deadline:
+                    return None, problems, final
+                await asyncio.sleep(0.25)
+
+    async def _differences(self, stub: orchestrator_pb2_grpc.OrchestratorServiceStub,
+                           model: Model) -> list[str]:
+        ids = [m for m in self.scenario.module_ids if self.scenario.spec_of(m).expect == "ready"]
+
+        async def one(module_id: str) -> list[str]:
+            try:
+                _, state = await module_state(stub, module_id,
+                                              self.scenario.spec_of(module_id).simulated)
+            except grpc.RpcError as exc:
+                return [f"{module_id}: cannot read its state ({exc.code().name})"]
+            if state is None:
+                return [f"{module_id}: not READY"]
+            return [f"{module_id}: {p}" for p in differences(model, module_id, state)]
+
+        found = await asyncio.gather(*(one(m) for m in ids))
+        return [p for problems in found for p in problems]
+
+    def _records(self, injected: list[Injected], history: list, final: dict[str, str],
+                 run_start: float) -> list[FaultRecord]:
+        events = ModuleEvents.of(history)
+        now = time.time()
+        records: list[FaultRecord] = []
+        for n, item in enumerate(injected):
+            action = item.action
+            if action.kind == "subscriber-churn":
+                continue
+            record = FaultRecord(action.label, action.kind, action.module, action.at,
+                                 action.expect, note=item.error)
+            if item.error:
+                record.observed = "not injected"
+            elif action.kind == "orchestrator-restart":
+                self._restart_record(record, item, n, events, final, now)
+            else:
+                later = [i.at for i in injected[n + 1:] if action.module in i.modules]
+                end = min(later, default=now)
+                window = events.between(action.module, item.at, end)
+                record.observed = classify(window, final.get(action.module, "")
+                                           if not later else "")
+                record.detect, record.ready = timings(window, item.at)
+                record.converge = self.live.converged.get((n, action.module))
+            if not record.ok and not record.note:
+                record.note = f"expected {record.expect}"
+            records.append(record)
+        for spec in self.scenario.modules:
+            if spec.expect != "error":
+                continue
+            for module_id in spec.ids:
+                window = events.between(module_id, run_start - 60, now)
+                record = FaultRecord(spec.fault or "crash loop", "module", module_id, 0.0,
+                                     "error", observed=classify(window, final.get(module_id,
+                                                                                  "")))
+                record.detect = timings(window, run_start)[0]
+                records.append(record)
+        return records
+
+    def _restart_record(self, record: FaultRecord, item: Injected, n: int,
+                        events: ModuleEvents, final: dict[str, str], now: float) -> None:
+        record.detect = item.serving_after
+        observed, readies, converges = [], [], []
+        for module_id in item.modules:
+            window = events.between(module_id, item.at, now)
+            observed.append((module_id, classify(window, "")))
+            readies.append(timings(window, item.at)[1] or next(
+                (e.at - item.at for e in window if e.detail("new_state") == "READY"), None))
+            converges.append(self.live.converged.get((n, module_id)))
+        odd = [f"{m}: {o}" for m, o in observed if o != "restarted"]
+        record.observed = "restarted" if not odd else "partly"
+        record.note = "; ".join(odd)
+        record.ready = max(readies) if readies and None not in readies else None
+        record.converge = max(converges) if converges and None not in converges else None
+
+    async def _leaks(self, orchestrator: OrchestratorProcess, journal: Path) -> list[str]:
+        journals = read_journals(journal)
+        pids = {*journals.pids, *orchestrator.pids}
+        ports = {*journals.ports, int(orchestrator.address.rpartition(":")[2])}
+        deadline = time.monotonic() + 15
+        while (problems := inv.leaks(pids, ports)) and time.monotonic() < deadline:  # noqa: ASYNC110 - polling /proc
+            await asyncio.sleep(0.2)
+        return problems
+
+    def _verdicts(self, final: dict[str, str], problems: list[str], workload: Workload,
+                  histories: list, subscribers: list[Subscriber], caught_up: bool,
+                  leaked: list[str], records: list[FaultRecord]) -> list[inv.Verdict]:
+        scenario = self.scenario
+        not_ready = [f"module {m} is {final.get(m, 'absent')}, not"
+                     f" {scenario.spec_of(m).expect.upper()}" for m in scenario.module_ids
+                     if final.get(m) != scenario.spec_of(m).expect.upper()]
+        desired = [p for p in problems if not p.startswith("module ")]
+        if workload.stats.unresolved:
+            desired.append(f"{workload.stats.unresolved} calls of unknown outcome could not"
+                           " be resolved")
+        history_problems = [f"subscriber {h.subscriber}: {h.summary()}" for h in histories
+                            if not h.ok]
+        history_problems += [f"subscriber {s.index}: {e}" for s in subscribers for e in s.errors]
+        if not caught_up:
+            history_problems.append("the subscribers did not receive every acknowledged report"
+                                    " within 20 s")
+        classified = [f"{r.label} on {r.module or 'the orchestrator'} at {r.at:.1f} s:"
+                      f" observed {r.observed}, expected {r.expect}" for r in records if not r.ok]
+        total = sum(h.received for h in histories)
+        return [
+            inv.verdict("modules-ready", not_ready,
+                        f"{len(final)} modules in their expected state"),
+            inv.verdict("desired-state-converged", desired,
+                        f"{len(workload.model.entities)} entities,"
+                        f" {len(workload.model.connections)} connections,"
+                        f" {sum(f.running for f in workload.model.flows.values())} running"
+                        " flows where the services left them"),
+            inv.verdict("event-history", history_problems,
+                        f"{total} envelopes over {len(histories)} subscribers: none lost,"
+                        " duplicated, out of order or missing"),
+            inv.verdict("no-orphans-no-leaked-ports", leaked,
+                        "every process gone, every port closed"),
+            inv.verdict("faults-classified", classified,
+                        f"{len(records)} faults, each as expected"),
+        ]
+
+
+def _status(workload: Workload, nemesis: Nemesis, actions: list[Action],
+            subscribers: list[Subscriber]) -> str:
+    s = workload.stats
+    received = min((len(x.history) for x in subscribers), default=0)
+    return (f"calls {s.ok} ok / {s.fail} refused / {s.info} unknown · faults"
+            f" {len(nemesis.injected)}/{len(actions)} · events {received}")
+
+
+def _kill_leftovers(journals: Journals) -> None:
+    """Nothing of the run survives it, whatever happened (after the leak check counted)."""
+    for pid in journals.pids:
+        if inv.alive(pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGCONT)
+                os.kill(pid, signal.SIGKILL)
+
+
