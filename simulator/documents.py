@@ -42,12 +42,17 @@ class ScenarioError(ManifestError):
 SemanticCheck = Callable[[Any], Iterable[tuple[tuple[str | int, ...], str, str]]]
 
 
+# Schemas other schemas $ref by their $id: module.yaml's, and the simulated module's scenario
+# (which a chaos scenario embeds).
+SHARED = (("mediagrid.simulator.module", "scenario.schema.json"),)
+
+
 @cache
 def _registry() -> referencing.Registry:
-    """Resolves the $refs a scenario schema makes into module.yaml's published schema."""
-    module_schema = manifest_schemas.schema()
-    resource = referencing.Resource.from_contents(module_schema)
-    return referencing.Registry().with_resource(module_schema["$id"], resource)
+    """Resolves the $refs between the published schemas, by their $id."""
+    schemas = [manifest_schemas.schema(), *(package_schema(p, n) for p, n in SHARED)]
+    return referencing.Registry().with_resources(
+        (s["$id"], referencing.Resource.from_contents(s)) for s in schemas)
 
 
 def package_schema(package: str, name: str) -> dict[str, Any]:

@@ -106,6 +106,10 @@ def _chaos(args: argparse.Namespace) -> int:
     except SystemExit as exc:
         print(exc, file=sys.stderr)
         return 2
+    if args.workdir is not None and args.workdir.exists() and any(args.workdir.iterdir()):
+        print(f"error: --workdir {args.workdir} is not empty: give a new or empty folder",
+              file=sys.stderr)
+        return 2
     run = ChaosRun(scenario, options)
     if args.plan:
         return _print_plan(run, args.json)

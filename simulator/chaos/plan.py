@@ -74,6 +74,9 @@ def plan(scenario: ChaosScenario, seed: int, duration: float) -> list[Action]:
     for index, step in enumerate(scenario.nemesis):
         rng = random.Random(f"{seed}/{index}/{step.kind}")
         drawn += [(t, index, step, rng) for t in times(step, duration, rng)]
+    # A module fault must be over (and recovered from) before the orchestrator is killed,
+    # or the restart would hide what the orchestrator made of it.
+    restarts = [t for t, _, step, _ in drawn if step.kind == "orchestrator-restart"]
     for t, index, step, rng in sorted(drawn, key=lambda d: (d[0], d[1])):
         expect, label = expectation(step)
         if step.kind in ("orchestrator-restart", "subscriber-churn"):
@@ -86,7 +89,7 @@ def plan(scenario: ChaosScenario, seed: int, duration: float) -> list[Action]:
                       if fnmatch.fnmatchcase(m, step.target)
                       and (step.target != EVERYONE or scenario.spec_of(m).expect == "ready")]
         free = [m for m in candidates if busy.get(m, 0) <= t]
-        if not free:
+        if not free or any(t <= r < t + step.lasting + RECOVERY for r in restarts):
             continue
         module_id = rng.choice(free)
         busy[module_id] = t + step.lasting + RECOVERY

@@ -131,9 +131,9 @@ class ChaosRun:
         with self._progress() as progress:
             task = progress.add_task("starting the orchestrator and its modules", total=None,
                                      status="")
+            run_start = time.time()
             orchestrator.start()
             await orchestrator.wait_serving()
-            run_start = time.time()
             await self._wait_ready(orchestrator.address, ready_ids)
             model = Model()
             subscribers = [Subscriber(i, orchestrator.address, scenario.churn, options.seed)
@@ -310,7 +310,7 @@ class ChaosRun:
             if spec.expect != "error":
                 continue
             for module_id in spec.ids:
-                window = events.between(module_id, run_start - 60, now)
+                window = events.between(module_id, run_start, now)
                 record = FaultRecord(spec.fault or "crash loop", "module", module_id, 0.0,
                                      "error", observed=classify(window, final.get(module_id,
                                                                                   "")))

@@ -76,6 +76,8 @@ class Subscriber:
                 if exc.code() == grpc.StatusCode.OUT_OF_RANGE:
                     self.errors.append(f"cursor {self.cursor} refused: {exc.details()}")
                     return  # it would have to resync: the history checker says so
+            except Exception as exc:  # a subscriber never dies of a surprise: it says so
+                self.errors.append(f"{type(exc).__name__}: {exc}")
             if stop.is_set():
                 return
             self.reconnects += 1
@@ -101,6 +103,11 @@ class Subscriber:
                         self.live = True
                     if message.signal:
                         return  # LAGGED or SHUTTING_DOWN: resume from the cursor
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # this subscriber is being stopped
+                # else the stream was cancelled on purpose (churn, stop): resume or end
             except grpc.aio.AioRpcError as exc:
                 if exc.code() != grpc.StatusCode.CANCELLED:
                     raise
