@@ -78,6 +78,8 @@ def plan(scenario: ChaosScenario, seed: int, duration: float) -> list[Action]:
     # or the restart would hide what the orchestrator made of it.
     restarts = [t for t, _, step, _ in drawn if step.kind == "orchestrator-restart"]
     for t, index, step, rng in sorted(drawn, key=lambda d: (d[0], d[1])):
+        if t + step.lasting > duration:
+            continue  # it would be cut short by the healing: what it does would not show
         expect, label = expectation(step)
         if step.kind in ("orchestrator-restart", "subscriber-churn"):
             if step.kind == "orchestrator-restart":
