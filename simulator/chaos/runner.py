@@ -84,6 +84,11 @@ class ChaosRun:
         self.scenario, self.options = scenario, options
         self.console = console or Console(stderr=True)
         self.live = _Live()
+        self.orchestrator: OrchestratorProcess | None = None
+        self.phase = "setup"
+        """setup, starting, nemesis, healing, quiet, checking, stopping, done (benchmarks
+        watch it, with `orchestrator`, to measure a phase)."""
+        self.nemesis_began = 0.0  # time.monotonic() when the nemesis started
 
     def plan(self) -> list[Action]:
         return plan(self.scenario, self.options.seed, self.options.duration)
@@ -111,6 +116,7 @@ class ChaosRun:
                                                modules=work / "modules",
                                                state=work / "state.sqlite",
                                                log=work / "orchestrator.log")
+            self.orchestrator = orchestrator
             try:
                 report = await self._run(orchestrator, folders, journal)
             finally:
@@ -131,6 +137,7 @@ class ChaosRun:
         with self._progress() as progress:
             task = progress.add_task("starting the orchestrator and its modules", total=None,
                                      status="")
+            self.phase = "starting"
             run_start = time.time()
             orchestrator.start()
             await orchestrator.wait_serving()
@@ -151,7 +158,8 @@ class ChaosRun:
             probe = ConvergeProbe(model, orchestrator.address,
                                   lambda m: scenario.spec_of(m).simulated)
             nemesis.on_inject = lambda injected: self._probe(probe, nemesis, injected)
-            begun = time.monotonic()
+            begun = self.nemesis_began = time.monotonic()
+            self.phase = "nemesis"
             playing = asyncio.ensure_future(nemesis.play(actions, begun))
             progress.update(task, description="nemesis", total=options.duration, completed=0)
             while (elapsed := time.monotonic() - begun) < options.duration:
@@ -161,11 +169,13 @@ class ChaosRun:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(playing, 60)
             progress.update(task, description="healing", completed=options.duration)
+            self.phase = "healing"
             await nemesis.heal()
             stop_work.set()
             await working
             healed = time.time()
             progress.update(task, description="quiet: waiting for recovery", status="")
+            self.phase = "quiet"
             await workload.resolve(orchestrator.address, options.quiet)
             converged, problems, final = await self._converge(
                 orchestrator.address, model, healed + options.quiet)
@@ -179,6 +189,7 @@ class ChaosRun:
             histories = [check_history(s.index, s.history, journals.acked, journals.lost,
                                        journals.module_of) for s in subscribers]
             progress.update(task, description="stopping the orchestrator")
+            self.phase = "stopping"
             stop_subscribers.set()
             await asyncio.gather(*following, return_exceptions=True)
             code = await orchestrator.stop()
@@ -204,7 +215,7 @@ class ChaosRun:
                         console=self.console, transient=True)
 
     async def _wait_ready(self, address: str, module_ids: list[str]) -> None:
-        within = max(60.0, 0.5 * len(module_ids))
+        within = max(60.0, 1.0 * len(module_ids))
         deadline = time.monotonic() + within
         async with grpc.aio.insecure_channel(address) as channel:
             stub = orchestrator_pb2_grpc.OrchestratorServiceStub(channel)
