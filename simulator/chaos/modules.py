@@ -15,7 +15,7 @@ from mediagrid.simulator.chaos.scenario import ChaosScenario, ModuleSpec
 from mediagrid.simulator.fleet import module_document, write_module
 from mediagrid.simulator.fleet.write import PROXIED
 from mediagrid.simulator.module.journal import VARIABLE as JOURNAL
-from mediagrid.simulator.module.types import DEFAULT_TYPES
+from mediagrid.simulator.module.types import DEFAULT_CONFIG_SCHEMA, DEFAULT_TYPES
 
 PROXY_PREFIX = PROXIED[: PROXIED.index("--") + 1]
 
@@ -50,7 +50,9 @@ def _simulated(spec: ModuleSpec, module_id: str, number: int, target: Path,
     scenario = {"id": module_id, "seed": number, **spec.scenario, "entity_types": types}
     document = module_document(module_id, types, supervision=supervision,
                                env={JOURNAL: str(journal)}, proxied=spec.proxy,
-                               description=f"simulated module of a chaos run ({spec.id})")
+                               description=f"simulated module of a chaos run ({spec.id})",
+                               config_schema=spec.scenario.get("config_schema",
+                                                               DEFAULT_CONFIG_SCHEMA))
     write_module(target, document, scenario)
 
 

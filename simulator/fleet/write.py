@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from mediagrid.simulator.fleet.generate import FleetModule
+from mediagrid.simulator.module.types import DEFAULT_CONFIG_SCHEMA
 
 COMMAND = ["{python}", "-m", "mediagrid.simulator.module", "scenario.yaml"]
 PROXIED = ["{python}", "-m", "mediagrid.simulator.proxy", "--module", "--", *COMMAND]
@@ -20,14 +21,21 @@ def module_document(module_id: str, entity_types: Iterable[Mapping[str, Any]], *
                     name: str = "", version: str = "0.1.0", description: str = "",
                     supervision: Mapping[str, Any] | None = None,
                     env: Mapping[str, str] | None = None, proxied: bool = False,
+                    config_schema: Mapping[str, Any] | None = DEFAULT_CONFIG_SCHEMA,
                     ) -> dict[str, Any]:
-    """The module.yaml of a simulated module (behind a fault proxy when `proxied`)."""
+    """The module.yaml of a simulated module (behind a fault proxy when `proxied`): what the
+    simulated module offers, configurable with `config_schema` (its scenario's, or the
+    default), and serving the token and TLS as the SDK does."""
     document: dict[str, Any] = {"id": module_id, "name": name or module_id,
                                 "version": version}
     if description:
         document["description"] = description
     document["command"] = list(PROXIED if proxied else COMMAND)
     document["entity_types"] = [dict(t) for t in entity_types]
+    if config_schema is not None:
+        document["configurable"] = True
+        document["config_schema"] = dict(config_schema)
+    document["security"] = {"token": True, "tls": True}
     if env:
         document["env"] = dict(env)
     if supervision:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import fnmatch
+import json
 import os
 import random
 import signal
@@ -23,6 +24,7 @@ import grpc
 from mediagrid import sdk
 from mediagrid.simulator.module.journal import Journal
 from mediagrid.simulator.module.scenario import SIGKILL, Fault, FaultSet
+from mediagrid.v1 import event_pb2
 
 FOREVER = 10 * 365 * 24 * 3600.0
 SETTLE = 0.05  # seconds between checks of flapping and degraded health
@@ -52,6 +54,13 @@ def block_loop(seconds: float | None) -> None:
     time.sleep(seconds or FOREVER)
 
 
+def describe(faults: FaultSet) -> str:
+    """The faults in force in a few words, for people."""
+    if faults.quiet:
+        return "none (well-behaved)"
+    return ", ".join(key for key in faults.source) or "none (well-behaved)"
+
+
 class FaultEngine:
     def __init__(self, faults: FaultSet, *, seed: int = 0, journal: Journal | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -65,6 +74,8 @@ class FaultEngine:
         self._flapped = self._degraded = self._running = False
         self.current, self.since = faults, clock()
         self._matched = [0] * len(faults.faults)
+        self.on_replace: Callable[[FaultSet], None] = lambda faults: None
+        """Told of every fault set put in force at run time (the module reports it)."""
 
     def replace(self, faults: FaultSet) -> None:
         """Puts `faults` in force from now (their `after`, `until` and `at` count from now)."""
@@ -77,6 +88,7 @@ class FaultEngine:
             self._schedule(asyncio.get_running_loop())
         if self.journal is not None:
             self.journal.write("faults", faults=dict(faults.source))
+        self.on_replace(faults)
 
     def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
         for fault in self.current.faults:
@@ -131,11 +143,20 @@ class FaultEngine:
     # -- the module's own state --------------------------------------------------------
 
     async def startup(self, runtime: sdk.ModuleRuntime) -> None:
-        """The start-up hook: a slow start, or none that ever ends."""
+        """The start-up hook: a slow start, or none that ever ends; then an INFO event saying
+        which faults are in force (and another each time they are switched)."""
         faults = self.current
         if faults.never_ready:
             await asyncio.Event().wait()  # cancelled by Shutdown or SIGTERM
         await asyncio.sleep(faults.start_delay)
+
+        def report(faults: FaultSet) -> None:
+            runtime.reporter.event(event_pb2.EVENT_TYPE_INFO, "simulated module: faults in"
+                                   f" force: {describe(faults)}",
+                                   details={"faults": json.dumps(dict(faults.source))})
+
+        report(faults)
+        self.on_replace = report
 
     async def run(self, runtime: sdk.ModuleRuntime) -> None:
         """For the module's life: timers, flapping and degraded health, growing memory."""

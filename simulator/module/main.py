@@ -49,7 +49,8 @@ def entity_type(spec: Mapping[str, Any]) -> sdk.EntityType:
 def build_module(scenario: ModuleScenario) -> sdk.Module:
     """The SDK module a scenario describes; ValueError names a type the SDK refuses."""
     module = sdk.Module(scenario.id, version=scenario.version, name=f"{scenario.id} (simulated)",
-                        entity_types=[entity_type(spec) for spec in scenario.entity_types])
+                        entity_types=[entity_type(spec) for spec in scenario.entity_types],
+                        config_schema=scenario.config_schema)
     for name in module.entity_types:
         module.entity(name)(type(f"Sim_{name.replace('-', '_')}", (SimEntity,), {}))
     return module

@@ -27,7 +27,7 @@ from mediagrid.simulator.documents import (
     package_schema,
     problems_in,
 )
-from mediagrid.simulator.module.types import DEFAULT_TYPES
+from mediagrid.simulator.module.types import DEFAULT_CONFIG_SCHEMA, DEFAULT_TYPES
 
 DOC = "docs/simulator.md"
 SWITCHABLE = ("start", "health", "memory", "reports", "faults")
@@ -122,6 +122,8 @@ class ModuleScenario:
     version: str = "0.1.0"
     seed: int = 0
     entity_types: tuple[Mapping[str, Any], ...] = ()
+    config_schema: Mapping[str, Any] | None = None
+    """The module-wide configuration's schema (it is configurable: rules C-3 to C-11)."""
     faults: FaultSet = FaultSet()
     path: Path | None = None
 
@@ -257,5 +259,6 @@ def load_scenario(path: str | Path) -> ModuleScenario:
         id=data.get("id", "sim"), version=str(data.get("version", "0.1.0")),
         seed=int(data.get("seed", 0)),
         entity_types=tuple(data.get("entity_types") or DEFAULT_TYPES),
+        config_schema=data.get("config_schema", DEFAULT_CONFIG_SCHEMA),
         faults=parse_faults(data), path=Path(path),
     )

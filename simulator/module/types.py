@@ -28,3 +28,12 @@ DEFAULT_TYPES: tuple[dict[str, Any], ...] = (
                 "properties": {"retention": {"type": "string", "pattern": "^[0-9]{1,4}d$",
                                              "default": "7d"}}}},
 )
+
+# The module-wide configuration a simulated module serves when its scenario gives none.
+DEFAULT_CONFIG_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False,
+    "properties": {
+        "log_level": {"type": "string", "enum": ["debug", "info", "warning"], "default": "info"},
+        "site": {"type": "string", "maxLength": 200},
+    },
+}
