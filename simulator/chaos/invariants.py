@@ -17,6 +17,14 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mediagrid.simulator.chaos.history import HistoryVerdict
+    from mediagrid.simulator.chaos.observe import FaultRecord
+    from mediagrid.simulator.chaos.scenario import ChaosScenario
+    from mediagrid.simulator.chaos.subscribers import Subscriber
+    from mediagrid.simulator.chaos.workload import Workload
 
 NAMES = ("modules-ready", "desired-state-converged", "event-history",
          "no-orphans-no-leaked-ports", "faults-classified")
@@ -64,3 +72,38 @@ def leaks(pids: Iterable[int], ports: Iterable[int]) -> list[str]:
     problems += [f"port {port} is still listening" for port in sorted(set(ports))
                  if listening(port)]
     return problems
+
+
+def judge(scenario: ChaosScenario, final: dict[str, str], problems: list[str],
+          workload: Workload, histories: list[HistoryVerdict], subscribers: list[Subscriber],
+          caught_up: bool, leaked: list[str], records: list[FaultRecord]) -> list[Verdict]:
+    """Every invariant's verdict from what the run saw."""
+    not_ready = [f"module {m} is {final.get(m, 'absent')}, not"
+                 f" {scenario.spec_of(m).expect.upper()}" for m in scenario.module_ids
+                 if final.get(m) != scenario.spec_of(m).expect.upper()]
+    desired = [p for p in problems if not p.startswith("module ")]
+    if workload.stats.unresolved:
+        desired.append(f"{workload.stats.unresolved} calls of unknown outcome could not"
+                       " be resolved")
+    history_problems = [f"subscriber {h.subscriber}: {h.summary()}" for h in histories
+                        if not h.ok]
+    history_problems += [f"subscriber {s.index}: {e}" for s in subscribers for e in s.errors]
+    if not caught_up:
+        history_problems.append("the subscribers did not receive every acknowledged report"
+                                " within 20 s")
+    classified = [f"{r.label} on {r.module or 'the orchestrator'} at {r.at:.1f} s:"
+                  f" observed {r.observed}, expected {r.expect}" for r in records if not r.ok]
+    total = sum(h.received for h in histories)
+    return [
+        verdict("modules-ready", not_ready, f"{len(final)} modules in their expected state"),
+        verdict("desired-state-converged", desired,
+                f"{len(workload.model.entities)} entities,"
+                f" {len(workload.model.connections)} connections,"
+                f" {sum(f.running for f in workload.model.flows.values())} running"
+                " flows where the services left them"),
+        verdict("event-history", history_problems,
+                f"{total} envelopes over {len(histories)} subscribers: none lost,"
+                " duplicated, out of order or missing"),
+        verdict("no-orphans-no-leaked-ports", leaked, "every process gone, every port closed"),
+        verdict("faults-classified", classified, f"{len(records)} faults, each as expected"),
+    ]

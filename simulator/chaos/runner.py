@@ -37,15 +37,12 @@ from mediagrid.simulator.chaos.nemesis import Injected, Nemesis
 from mediagrid.simulator.chaos.observe import (
     RESTARTING,
     ConvergeProbe,
-    FaultRecord,
-    ModuleEvents,
-    classify,
     differences,
     module_state,
-    timings,
 )
 from mediagrid.simulator.chaos.orchestrator import OrchestratorProcess, list_modules
 from mediagrid.simulator.chaos.plan import Action, plan
+from mediagrid.simulator.chaos.records import fault_records
 from mediagrid.simulator.chaos.report import ChaosReport
 from mediagrid.simulator.chaos.scenario import ChaosScenario
 from mediagrid.simulator.chaos.subscribers import Subscriber, wait_caught_up
@@ -185,7 +182,8 @@ class ChaosRun:
             caught_up = await wait_caught_up(subscribers, wanted, 20.0)
             for running in self.live.probes:
                 running.cancel()
-            records = self._records(nemesis.injected, subscribers[0].history, final, run_start)
+            records = fault_records(scenario, nemesis.injected, subscribers[0].history, final,
+                                    run_start, self.live.converged)
             histories = [check_history(s.index, s.history, journals.acked, journals.lost,
                                        journals.module_of) for s in subscribers]
             progress.update(task, description="stopping the orchestrator")
@@ -194,8 +192,8 @@ class ChaosRun:
             await asyncio.gather(*following, return_exceptions=True)
             code = await orchestrator.stop()
             leaked = await self._leaks(orchestrator, journal)
-        verdicts = self._verdicts(final, problems, workload, histories, subscribers, caught_up,
-                                  leaked, records)
+        verdicts = inv.judge(scenario, final, problems, workload, histories, subscribers,
+                             caught_up, leaked, records)
         if code not in (0, None):
             self.live.notes.append(f"the orchestrator exited with status {code} when stopped")
         return ChaosReport(
@@ -291,60 +289,6 @@ class ChaosRun:
         found = await asyncio.gather(*(one(m) for m in ids))
         return [p for problems in found for p in problems]
 
-    def _records(self, injected: list[Injected], history: list, final: dict[str, str],
-                 run_start: float) -> list[FaultRecord]:
-        events = ModuleEvents.of(history)
-        now = time.time()
-        records: list[FaultRecord] = []
-        for n, item in enumerate(injected):
-            action = item.action
-            if action.kind == "subscriber-churn":
-                continue
-            record = FaultRecord(action.label, action.kind, action.module, action.at,
-                                 action.expect, note=item.error)
-            if item.error:
-                record.observed = "not injected"
-            elif action.kind == "orchestrator-restart":
-                self._restart_record(record, item, n, events, final, now)
-            else:
-                later = [i.at for i in injected[n + 1:] if action.module in i.modules]
-                end = min(later, default=now)
-                window = events.between(action.module, item.at, end)
-                record.observed = classify(window, final.get(action.module, "")
-                                           if not later else "")
-                record.detect, record.ready = timings(window, item.at)
-                record.converge = self.live.converged.get((n, action.module))
-            if not record.ok and not record.note:
-                record.note = f"expected {record.expect}"
-            records.append(record)
-        for spec in self.scenario.modules:
-            if spec.expect != "error":
-                continue
-            for module_id in spec.ids:
-                window = events.between(module_id, run_start, now)
-                record = FaultRecord(spec.fault or "crash loop", "module", module_id, 0.0,
-                                     "error", observed=classify(window, final.get(module_id,
-                                                                                  "")))
-                record.detect = timings(window, run_start)[0]
-                records.append(record)
-        return records
-
-    def _restart_record(self, record: FaultRecord, item: Injected, n: int,
-                        events: ModuleEvents, final: dict[str, str], now: float) -> None:
-        record.detect = item.serving_after
-        observed, readies, converges = [], [], []
-        for module_id in item.modules:
-            window = events.between(module_id, item.at, now)
-            observed.append((module_id, classify(window, "")))
-            readies.append(timings(window, item.at)[1] or next(
-                (e.at - item.at for e in window if e.detail("new_state") == "READY"), None))
-            converges.append(self.live.converged.get((n, module_id)))
-        odd = [f"{m}: {o}" for m, o in observed if o != "restarted"]
-        record.observed = "restarted" if not odd else "partly"
-        record.note = "; ".join(odd)
-        record.ready = max(readies) if readies and None not in readies else None
-        record.converge = max(converges) if converges and None not in converges else None
-
     async def _leaks(self, orchestrator: OrchestratorProcess, journal: Path) -> list[str]:
         journals = read_journals(journal)
         pids = {*journals.pids, *orchestrator.pids}
@@ -353,43 +297,6 @@ class ChaosRun:
         while (problems := inv.leaks(pids, ports)) and time.monotonic() < deadline:  # noqa: ASYNC110 - polling /proc
             await asyncio.sleep(0.2)
         return problems
-
-    def _verdicts(self, final: dict[str, str], problems: list[str], workload: Workload,
-                  histories: list, subscribers: list[Subscriber], caught_up: bool,
-                  leaked: list[str], records: list[FaultRecord]) -> list[inv.Verdict]:
-        scenario = self.scenario
-        not_ready = [f"module {m} is {final.get(m, 'absent')}, not"
-                     f" {scenario.spec_of(m).expect.upper()}" for m in scenario.module_ids
-                     if final.get(m) != scenario.spec_of(m).expect.upper()]
-        desired = [p for p in problems if not p.startswith("module ")]
-        if workload.stats.unresolved:
-            desired.append(f"{workload.stats.unresolved} calls of unknown outcome could not"
-                           " be resolved")
-        history_problems = [f"subscriber {h.subscriber}: {h.summary()}" for h in histories
-                            if not h.ok]
-        history_problems += [f"subscriber {s.index}: {e}" for s in subscribers for e in s.errors]
-        if not caught_up:
-            history_problems.append("the subscribers did not receive every acknowledged report"
-                                    " within 20 s")
-        classified = [f"{r.label} on {r.module or 'the orchestrator'} at {r.at:.1f} s:"
-                      f" observed {r.observed}, expected {r.expect}" for r in records if not r.ok]
-        total = sum(h.received for h in histories)
-        return [
-            inv.verdict("modules-ready", not_ready,
-                        f"{len(final)} modules in their expected state"),
-            inv.verdict("desired-state-converged", desired,
-                        f"{len(workload.model.entities)} entities,"
-                        f" {len(workload.model.connections)} connections,"
-                        f" {sum(f.running for f in workload.model.flows.values())} running"
-                        " flows where the services left them"),
-            inv.verdict("event-history", history_problems,
-                        f"{total} envelopes over {len(histories)} subscribers: none lost,"
-                        " duplicated, out of order or missing"),
-            inv.verdict("no-orphans-no-leaked-ports", leaked,
-                        "every process gone, every port closed"),
-            inv.verdict("faults-classified", classified,
-                        f"{len(records)} faults, each as expected"),
-        ]
 
 
 def _status(workload: Workload, nemesis: Nemesis, actions: list[Action],
