@@ -129,7 +129,10 @@ def _chaos(args: argparse.Namespace) -> int:
     else:
         from rich.console import Console
 
-        report.show(Console(highlight=False, soft_wrap=True))
+        console = Console(highlight=False)
+        if not console.is_terminal:  # a file or a pipe: wide enough for every column
+            console = Console(highlight=False, width=140)
+        report.show(console)
     return 0 if report.ok else 1
 
 

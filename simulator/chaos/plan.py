@@ -58,7 +58,9 @@ def expectation(step: StepSpec) -> tuple[str, str]:
             ("degraded", "flapping") if "flapping" in health else \
             ("degraded", "degraded health") if "degraded" in health else ("any", "faults")
         return expect or derived[0], label or derived[1]
-    default_label = {"toxic": "slow network", "pause": "hang (SIGSTOP)", "kill": "crash (SIGKILL)"}
+    default_label = {"toxic": "slow network", "pause": "hang (SIGSTOP)", "kill": "crash (SIGKILL)",
+                     "orchestrator-restart": "orchestrator restart",
+                     "subscriber-churn": "subscriber churn"}
     return expect or EXPECT[step.kind], label or default_label.get(step.kind, step.kind)
 
 
