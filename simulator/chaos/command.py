@@ -115,7 +115,7 @@ def _chaos(args: argparse.Namespace) -> int:
         return _print_plan(run, args.json)
     try:
         report = asyncio.run(run.run())
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C, or SIGTERM
         print("interrupted: the orchestrator and every module were stopped", file=sys.stderr)
         return 130
     except Exception as exc:  # the run itself could not go on (the orchestrator never served)

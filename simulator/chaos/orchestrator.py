@@ -22,7 +22,7 @@ from pathlib import Path
 
 import grpc
 
-from mediagrid.process import free_port
+from mediagrid.process import die_with_parent_preexec, free_port
 from mediagrid.v1 import module_pb2, orchestrator_pb2, orchestrator_pb2_grpc
 
 REFERENCE = ("{python}", "-m", "mediagrid.cli", "up", "--modules", "{modules}",
@@ -55,12 +55,14 @@ class OrchestratorProcess:
         return self.proc is not None and self.proc.poll() is None
 
     def start(self) -> None:
+        """Spawns it in its own process group; it dies with the runner (and its modules with
+        it, H-19), so nothing outlives a runner killed without a chance to clean up."""
         with self.log.open("ab") as out:
             out.write(f"\n== start {self.starts + 1}: {' '.join(self.command)}\n".encode())
             out.flush()
             self.proc = subprocess.Popen(self.command, stdout=out, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, start_new_session=True,
-                                         env=self.env)
+                                         env=self.env, preexec_fn=die_with_parent_preexec())
         self.pids.append(self.proc.pid)
         self.starts += 1
 

@@ -104,7 +104,17 @@ class ChaosRun:
                 shutil.rmtree(folder, ignore_errors=True)
 
     async def run(self) -> ChaosReport:
+        """The whole run; SIGTERM cancels it like Ctrl-C (everything it started is stopped)."""
         started = time.monotonic()
+        loop, task = asyncio.get_running_loop(), asyncio.current_task()
+        if task is not None:
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        try:
+            return await self._run_in_workdir(started)
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
+
+    async def _run_in_workdir(self, started: float) -> ChaosReport:
         with self._workdir() as work:
             journal = work / "journal"
             folders = write_modules(self.scenario, work / "modules", journal)

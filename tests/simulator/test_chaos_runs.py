@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support import ROOT, alive
+from tests.support import ROOT
 
 FIXTURES = ROOT / "fixtures" / "chaos"
 BROKEN = Path(__file__).with_name("broken_orchestrator.py")
@@ -84,5 +84,4 @@ def test_every_scenario_passes_at_its_default_duration(name: str, tmp_path: Path
     assert code == 0 and report["ok"], json.dumps(report["invariants"], indent=1) + stderr
     assert json.loads(report_file.read_text()) == report
     assert report["wall_s"] < 120
-    for pid in report.get("pids", []):
-        assert not alive(pid)
+    no_leftovers(report)
