@@ -67,8 +67,31 @@ def listening(port: int, host: str = "127.0.0.1") -> bool:
         return True
 
 
-def leaks(pids: Iterable[int], ports: Iterable[int]) -> list[str]:
-    problems = [f"process {pid} is still alive" for pid in sorted(set(pids)) if alive(pid)]
+def group_members(groups: set[int]) -> dict[int, str]:
+    """Live processes (pid -> command line) whose process group is one of `groups`."""
+    found: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if fields[0] in ("Z", "X") or int(fields[2]) not in groups:
+                continue
+            found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(
+                b"\0", b" ").decode(errors="replace").strip()[:120]
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def leaks(pids: Iterable[int], ports: Iterable[int], groups: Iterable[int] = ()) -> list[str]:
+    """What outlived the run: known processes, anything left in their process groups (a
+    module's own children), and ports still listening."""
+    known = set(pids)
+    problems = [f"process {pid} is still alive" for pid in sorted(known) if alive(pid)]
+    problems += [f"process {pid} ({command}) of a module's process group is still alive"
+                 for pid, command in sorted(group_members(set(groups)).items())
+                 if pid not in known]
     problems += [f"port {port} is still listening" for port in sorted(set(ports))
                  if listening(port)]
     return problems

@@ -72,6 +72,7 @@ class _Live:
 
     converged: dict[tuple[int, str], float] = field(default_factory=dict)
     probes: list[asyncio.Task[None]] = field(default_factory=list)
+    module_pids: set[int] = field(default_factory=set)  # every ModuleInfo.pid seen
     notes: list[str] = field(default_factory=list)
 
 
@@ -130,7 +131,7 @@ class ChaosRun:
                 for task in self.live.probes:
                     task.cancel()
                 orchestrator.kill()
-                _kill_leftovers(read_journals(journal))
+                _kill_leftovers(read_journals(journal), self.live.module_pids)
             report.wall = time.monotonic() - started
             if self.options.keep or self.options.workdir is not None:
                 report.notes.append(f"run folder kept: {work} (orchestrator.log, journal/)")
@@ -154,6 +155,7 @@ class ChaosRun:
                            for i in range(scenario.subscribers)]
             stop_subscribers, stop_work = asyncio.Event(), asyncio.Event()
             following = [asyncio.ensure_future(s.run(stop_subscribers)) for s in subscribers]
+            census = asyncio.ensure_future(self._census(orchestrator.address))
             workload = Workload(model, catalogue(folders), seed=options.seed,
                                 services=scenario.workload.services,
                                 rate=scenario.workload.rate,
@@ -200,6 +202,7 @@ class ChaosRun:
             self.phase = "stopping"
             stop_subscribers.set()
             await asyncio.gather(*following, return_exceptions=True)
+            census.cancel()
             code = await orchestrator.stop()
             leaked = await self._leaks(orchestrator, journal)
         verdicts = inv.judge(scenario, final, problems, workload, histories, subscribers,
@@ -299,12 +302,24 @@ class ChaosRun:
         found = await asyncio.gather(*(one(m) for m in ids))
         return [p for problems in found for p in problems]
 
+    async def _census(self, address: str) -> None:
+        """Every module process the orchestrator reports (ModuleInfo.pid), twice a second: the
+        leak check looks for whatever is left of their process groups (a module's children,
+        like an ffmpeg, that outlived it)."""
+        async with grpc.aio.insecure_channel(address) as channel:
+            stub = orchestrator_pb2_grpc.OrchestratorServiceStub(channel)
+            while True:
+                with contextlib.suppress(grpc.RpcError):
+                    self.live.module_pids |= {m.pid for m in await list_modules(stub) if m.pid}
+                await asyncio.sleep(0.5)
+
     async def _leaks(self, orchestrator: OrchestratorProcess, journal: Path) -> list[str]:
         journals = read_journals(journal)
-        pids = {*journals.pids, *orchestrator.pids}
+        pids = {*journals.pids, *orchestrator.pids, *self.live.module_pids}
         ports = {*journals.ports, int(orchestrator.address.rpartition(":")[2])}
         deadline = time.monotonic() + 15
-        while (problems := inv.leaks(pids, ports)) and time.monotonic() < deadline:  # noqa: ASYNC110 - polling /proc
+        while (problems := inv.leaks(pids, ports, groups=pids)) and \
+                time.monotonic() < deadline:  # noqa: ASYNC110 - polling /proc
             await asyncio.sleep(0.2)
         return problems
 
@@ -317,9 +332,10 @@ def _status(workload: Workload, nemesis: Nemesis, actions: list[Action],
             f" {len(nemesis.injected)}/{len(actions)} · events {received}")
 
 
-def _kill_leftovers(journals: Journals) -> None:
+def _kill_leftovers(journals: Journals, module_pids: set[int]) -> None:
     """Nothing of the run survives it, whatever happened (after the leak check counted)."""
-    for pid in journals.pids:
+    groups = {*journals.pids, *module_pids}
+    for pid in {*journals.pids, *inv.group_members(groups)}:
         if inv.alive(pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGCONT)

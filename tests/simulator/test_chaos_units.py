@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ import yaml
 
 from mediagrid.cli import main
 from mediagrid.simulator.chaos.history import check_history
+from mediagrid.simulator.chaos.invariants import group_members, leaks
 from mediagrid.simulator.chaos.journals import read_journals
 from mediagrid.simulator.chaos.model import ConnectionItem, EntityItem, FlowItem, Model
 from mediagrid.simulator.chaos.observe import classify, timings
@@ -203,6 +207,22 @@ def test_faults_are_classified_from_the_orchestrators_events() -> None:
             event(1.3, new_state="READY", new_health="HEALTHY")]
     assert classify(slow, "READY") == "degraded" and timings(slow, 0.5) == (0.5, 0.8)
     assert classify([], "ERROR") == "error" and classify([], "READY") == "none"
+
+
+def test_the_leak_check_finds_what_outlived_a_module_in_its_process_group() -> None:
+    """A module dies, its child (an ffmpeg, say) lives on in the module's process group."""
+    leader = subprocess.Popen(["sh", "-c", "sleep 30 & echo $!"], stdout=subprocess.PIPE,
+                              start_new_session=True, text=True)
+    assert leader.stdout is not None
+    child = int(leader.stdout.readline())
+    leader.wait(10)
+    try:
+        assert child in group_members({leader.pid})
+        found = leaks([leader.pid], [], groups=[leader.pid])
+        assert found == [f"process {child} (sleep 30) of a module's process group is still"
+                         " alive"]
+    finally:
+        os.kill(child, signal.SIGKILL)
 
 
 def test_percentiles_are_nearest_rank_in_milliseconds() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import imageio_ffmpeg
 
 from mediagrid import sdk
+from mediagrid.process import die_with_parent_preexec
 
 module = sdk.Module.from_manifest(Path(__file__).with_name("module.yaml"))
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -46,6 +47,7 @@ async def run_ffmpeg(link: sdk.Link, args: list[str]) -> None:
         "-progress", "pipe:1", "-stats_period", "0.5", *args,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        preexec_fn=die_with_parent_preexec(),  # ffmpeg never outlives the module (H-19)
     )
     stderr = asyncio.ensure_future(process.stderr.read())  # always drain stderr
     try:
