@@ -28,6 +28,9 @@ COMMANDS: tuple[str, ...] = (
     "mediagrid.reference.orchestrator.command",
     "mediagrid.reference.orchestrator.events.command",
     "mediagrid.conformance.command",
+    "mediagrid.simulator.module.command",
+    "mediagrid.simulator.proxy.command",
+    "mediagrid.simulator.chaos.command",
 )
 
 DESCRIPTION = """\
@@ -44,6 +47,7 @@ examples:
   mediagrid camera --port 8554                        serve a fake RTSP camera
   mediagrid up --modules examples                     run the orchestrator and its modules
   mediagrid status                                    the modules of a running orchestrator
+  mediagrid simulate --fleet 20 --out fleet           write 20 simulated (faulty) modules
 
 exit codes: 0 ok, 1 failure, 2 invalid input, 130 interrupted.
 Run `mediagrid COMMAND --help` for the options of one command.

@@ -22,3 +22,13 @@ def free_port() -> int:
 def ffprobe() -> str:
     """Path of ffprobe; fails (not skips) when it is missing, since .ci/run installs it."""
     return support.ffprobe_path()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Soak tests (@pytest.mark.soak) run only when asked for: `pytest -m soak`."""
+    if "soak" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="a soak test: run it with -m soak")
+    for item in items:
+        if "soak" in item.keywords:
+            item.add_marker(skip)

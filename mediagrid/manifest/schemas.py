@@ -52,8 +52,15 @@ def field_path(parts: Sequence[str | int]) -> str:
 
 def schema_errors(data: Any) -> list[Raw]:
     """Every schema violation in `data`, translated, ordered by field path."""
+    return translated_errors(validator(), data)
+
+
+def translated_errors(checker: jsonschema.protocols.Validator, data: Any) -> list[Raw]:
+    """Every violation of `checker`'s schema in `data` as (field path, message, fix), ordered
+    by field path. Other YAML documents checked against a JSON Schema (the simulator's
+    scenarios) share module.yaml's wording this way."""
     raws: list[Raw] = []
-    for error in validator().iter_errors(data):
+    for error in checker.iter_errors(data):
         raws.extend(_translate(error))
     unique = dict.fromkeys(raws)  # one error can be reached twice through $ref siblings
     return sorted(unique, key=lambda raw: [str(p) for p in raw[0]])

@@ -14,7 +14,7 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -63,11 +63,21 @@ class PortInUse(RuntimeError):
     """The port could not be bound (exit code 98: the orchestrator retries another port)."""
 
 
+ExtraService = tuple[str, Callable[[grpc.aio.Server], None]]
+"""(full service name, a function adding its handlers to the server): served beside the
+mediagrid services and listed by reflection (rule H-4)."""
+
+
 class ModuleServer:
-    """One module process's gRPC server. `serve()` drives it; tests may embed it."""
+    """One module process's gRPC server. `serve()` drives it; tests may embed it.
+
+    `interceptors` run after the token check on every call (the simulator injects its faults
+    there); `extra_services` are served on the same port and listed by reflection."""
 
     def __init__(
-        self, module: Module, settings: Settings, *, reporter: EventReporter | None = None
+        self, module: Module, settings: Settings, *, reporter: EventReporter | None = None,
+        interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+        extra_services: Sequence[ExtraService] = (),
     ) -> None:
         self.settings = settings
         sender = None
@@ -87,9 +97,9 @@ class ModuleServer:
         self.health = ModuleHealth(self.runtime.status, ("", MODULE_SERVICE))
         self._stop = asyncio.Event()
         self._grace = DEFAULT_GRACE
-        interceptors = [TokenInterceptor(settings.token)] if settings.token else []
+        chain = [TokenInterceptor(settings.token)] if settings.token else []
         self.server = grpc.aio.server(
-            interceptors=interceptors, options=[("grpc.so_reuseport", 0)]
+            interceptors=[*chain, *interceptors], options=[("grpc.so_reuseport", 0)]
         )
         rt = self.runtime
         module_pb2_grpc.add_ModuleServiceServicer_to_server(
@@ -103,6 +113,9 @@ class ModuleServer:
                 ConfigServicer(rt), self.server
             )
             names.append(CONFIG_SERVICE)
+        for name, add in extra_services:
+            add(self.server)
+            names.append(name)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self.service_names = (*names, HEALTH_SERVICE, reflection.SERVICE_NAME)
         reflection.enable_server_reflection(self.service_names, self.server)

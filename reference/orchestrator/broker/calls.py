@@ -65,5 +65,35 @@ async def call(supervisor: ModuleSupervisor, service: str, method: str, request:
         raise CallError.from_rpc(exc) from None
 
 
+SIDE_RETRY = 0.1  # seconds between asks of a live module that refused with UNAVAILABLE
+
+
+async def remove_side(supervisor: ModuleSupervisor, method: str, request: Any,
+                      deadline: float) -> Any | None:
+    """`method` (DisconnectEntities, StopFlow) on one module's side of something services
+    removed; None when nothing is left there: NOT_FOUND (a new instance never had it), or a
+    module not running (its re-creation skips what was removed). A module that is alive but
+    answers UNAVAILABLE (its own state is ERROR while a dependency flaps, say) still holds its
+    side, so it is asked again until `deadline`: otherwise the side would outlive the desired
+    state until that module restarts (found by `mediagrid chaos`, docs/chaos.md)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline
+    while True:
+        instance = supervisor.instance
+        try:
+            return await call(supervisor, "pipeline", method, request,
+                              max(0.05, end - loop.time()))
+        except CallError as exc:
+            alive = instance is not None and instance.is_open and \
+                supervisor.instance is instance and not instance.process.exited
+            if exc.code == grpc.StatusCode.UNAVAILABLE and alive and \
+                    loop.time() + SIDE_RETRY < end:
+                await asyncio.sleep(SIDE_RETRY)
+                continue
+            if exc.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.UNAVAILABLE):
+                return None
+            raise
+
+
 def code_of(exc: BaseException) -> grpc.StatusCode | None:
     return exc.code if isinstance(exc, CallError) else None

@@ -11,9 +11,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 
-import grpc
-
-from mediagrid.reference.orchestrator.broker.calls import Broker, call
+from mediagrid.reference.orchestrator.broker.calls import Broker, call, remove_side
 from mediagrid.reference.orchestrator.desired_state import ConnectionRecord
 from mediagrid.reference.orchestrator.errors import CallError, already_exists, not_found
 from mediagrid.reference.orchestrator.supervision.supervisor import ModuleSupervisor
@@ -98,17 +96,12 @@ class ConnectionBroker:
 
     async def disconnect_side(self, module: ModuleSupervisor, connection_id: str,
                               deadline: float) -> bool:
-        """Removes one module's side; a module not READY, or a new instance that never had
-        the side, has nothing to remove."""
-        try:
-            response = await call(module, "pipeline", "DisconnectEntities",
-                                  pipeline_pb2.DisconnectEntitiesRequest(
-                                      connection_id=connection_id), deadline)
-        except CallError as exc:
-            if exc.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.UNAVAILABLE):
-                return False
-            raise
-        return bool(response.disconnected)
+        """Removes one module's side; a module not running, or a new instance that never had
+        the side, has nothing to remove (remove_side)."""
+        response = await remove_side(module, "DisconnectEntities",
+                                     pipeline_pb2.DisconnectEntitiesRequest(
+                                         connection_id=connection_id), deadline)
+        return response is not None and bool(response.disconnected)
 
     async def disconnect(self, connection_id: str, deadline: float) -> bool:
         """Both sides, the source first (it stops sending). Idempotent for ids that existed."""

@@ -6,11 +6,9 @@ import base64
 import binascii
 import json
 
-import grpc
-
-from mediagrid.reference.orchestrator.broker.calls import Broker, call
+from mediagrid.reference.orchestrator.broker.calls import Broker, call, remove_side
 from mediagrid.reference.orchestrator.desired_state import EntityRecord
-from mediagrid.reference.orchestrator.errors import CallError, invalid, unavailable
+from mediagrid.reference.orchestrator.errors import invalid, unavailable
 from mediagrid.reference.orchestrator.modules import READY
 from mediagrid.v1 import entity_pb2, pipeline_pb2
 
@@ -101,15 +99,11 @@ class EntityBroker:
 
     async def _disconnect_side(self, module_id: str, connection_id: str, deadline: float) -> None:
         peer = self.b.modules.find(module_id)
-        if peer is None or peer.view.state != READY:
-            return  # not running: its re-creation skips the removed connection
-        try:
-            await call(peer, "pipeline", "DisconnectEntities",
-                       pipeline_pb2.DisconnectEntitiesRequest(connection_id=connection_id),
-                       deadline)
-        except CallError as exc:
-            if exc.code not in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.UNAVAILABLE):
-                raise
+        if peer is None:
+            return  # retired: nothing runs there
+        await remove_side(peer, "DisconnectEntities",  # a module not running: its
+                          pipeline_pb2.DisconnectEntitiesRequest(  # re-creation skips it
+                              connection_id=connection_id), deadline)
 
     async def list(self, module_id: str, request: entity_pb2.ListEntitiesRequest,
                    deadline: float) -> tuple[list[entity_pb2.Entity], str]:

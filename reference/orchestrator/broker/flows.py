@@ -13,9 +13,7 @@ import dataclasses
 import uuid
 from collections.abc import Iterable, Mapping
 
-import grpc
-
-from mediagrid.reference.orchestrator.broker.calls import Broker, call
+from mediagrid.reference.orchestrator.broker.calls import Broker, call, remove_side
 from mediagrid.reference.orchestrator.desired_state import ConnectionRecord, FlowRecord
 from mediagrid.reference.orchestrator.errors import (
     CallError,
@@ -115,12 +113,8 @@ class FlowBroker:
         module = self.b.modules.find(module_id)
         if module is None:
             return
-        try:
-            await call(module, "pipeline", "StopFlow", pipeline_pb2.StopFlowRequest(flow_id=part),
-                       deadline)
-        except CallError as exc:
-            if exc.code not in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.UNAVAILABLE):
-                raise
+        await remove_side(module, "StopFlow", pipeline_pb2.StopFlowRequest(flow_id=part),
+                          deadline)
 
     async def stop(self, flow_id: str, deadline: float) -> tuple[pipeline_pb2.Flow, bool]:
         record = await self._record(flow_id)
