@@ -60,7 +60,7 @@ def connection_proto(c: ConnectionRecord) -> pipeline_pb2.Connection:
 class Listing:
     def __init__(self, broker: Broker, latest: Latest = lambda flow_id: None) -> None:
         self.b = broker
-        self.flows = FlowBroker(broker)
+        self.flow_broker = FlowBroker(broker)
         self.latest = latest
 
     async def connections(self, page: common_pb2.PageRequest, module_id: str, deadline: float
@@ -100,4 +100,4 @@ class Listing:
         sample = self.latest(record.flow_id)
         if sample is not None:
             return sample
-        return await self.flows.status(record.flow_id, deadline)
+        return await self.flow_broker.status(record.flow_id, deadline)

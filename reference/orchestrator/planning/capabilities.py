@@ -72,7 +72,8 @@ class Hop:
         return self.transport != LOCAL
 
     def text(self) -> str:
-        codec = f"{self.producer.media}:{self.codec or 'as produced'}"
+        made = self.codec or "|".join(self.producer.codecs) or "any"
+        codec = f"{self.producer.media}:{made}"
         return f"{self.producer.label} -> {self.consumer.label}: {codec} over {self.transport}"
 
 

@@ -58,7 +58,8 @@ class Built:
     """What a build made so far, to undo on failure."""
 
     entities: list[tuple[str, str]] = field(default_factory=list)
-    connections: list[str] = field(default_factory=list)
+    connections: list[str] = field(default_factory=list)  # in the order they were made
+    hops: list[str] = field(default_factory=list)  # the connection ids, source to sink
     flow: str = ""
 
 
@@ -103,7 +104,7 @@ class PipelineBroker:
             text = tuple(h.text() for h in chosen.hops)
             await self.records.put(PipelineRecord(
                 pipeline_id, request.request_id, request, tuple(built.entities),
-                tuple(built.connections), text, started=request.start))
+                tuple(built.hops), text, started=request.start))
         return op.CreatePipelineResponse(
             flow=flow, plan=text,
             created_entities=[op.EntityRef(module_id=m, entity_id=e) for m, e in built.entities])
@@ -224,6 +225,7 @@ class PipelineBroker:
         refs.extend(request.via)
         refs.append(request.sink)
         ids = [f"{pipeline_id}-{n}" for n in range(1, len(chosen.hops) + 1)]
+        built.hops = ids
         connections: dict[str, pipeline_pb2.Connection] = {}
         for n in reversed(range(len(chosen.hops))):  # the sink's hop first
             hop = chosen.hops[n]

@@ -62,8 +62,9 @@ def plan(source: Side, sink: Side, converters: Sequence[ConverterOffer], *, code
          transport: str = "", max_converters: int = MAX_CONVERTERS) -> Plan:
     """The cheapest plan; NoPath when there is none. `codec` is the codec asked for at the
     sink (the last hop carries it)."""
-    offers = sorted((c for c in converters if c.ready and c.takes.media == source.media),
-                    key=lambda c: (c.module_id, c.type))
+    candidates = sorted((c for c in converters if c.takes.media == source.media),
+                        key=lambda c: (c.module_id, c.type))
+    offers = [c for c in candidates if c.ready]
     # Heap entries: cost, converters used, tie-break labels, node (-1 the source, -2 the
     # sink, else an offer), a unique count, hops so far, offers used.
     Entry = tuple[int, int, tuple[str, ...], int, int, tuple[Hop, ...], tuple[int, ...]]
@@ -94,7 +95,7 @@ def plan(source: Side, sink: Side, converters: Sequence[ConverterOffer], *, code
                 heapq.heappush(heap, (cost + _hop_cost(hop) + CONVERTER_COST, used + 1,
                                       (*labels, offer.label), n, count, (*hops, hop),
                                       (*path, n)))
-    raise NoPath(explain(source, sink, offers, codec=codec, transport=transport))
+    raise NoPath(explain(source, sink, candidates, codec=codec, transport=transport))
 
 
 def _hop_cost(hop: Hop) -> int:
