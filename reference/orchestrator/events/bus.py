@@ -58,6 +58,8 @@ class EventStats:
     subscribers: int
     lagged: int
     """Subscribers cut off with LAGGED (rule E-15)."""
+    published: int = 0
+    """Reports the orchestrator made itself (E-17, E-25) since the bus was opened."""
 
 
 class EventBus:
@@ -236,6 +238,7 @@ class EventBus:
             undeclared_gaps=sum(i.undeclared for i in self._writer.log.instances.values()),
             subscribers=len(self._subscriptions),
             lagged=self._fanout.lagged,
+            published=self._sequence,
         )
 
     async def close(self) -> None:
