@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "mediagrid.simulator.camera.command",
     "mediagrid.reference.orchestrator.command",
     "mediagrid.reference.orchestrator.events.command",
+    "mediagrid.reference.orchestrator.planning.command",
 )
 
 DESCRIPTION = """\
@@ -41,6 +42,8 @@ examples:
   mediagrid validate fixtures/modules/*/module.yaml   check module.yaml files
   mediagrid module run examples/python/hello          run a module from its folder
   mediagrid camera --port 8554                        serve a fake RTSP camera
+  mediagrid up                                        the demo stack: pattern and tone,
+                                                      recorded and shown in a browser
   mediagrid up --modules examples                     run the orchestrator and its modules
   mediagrid status                                    the modules of a running orchestrator
 
