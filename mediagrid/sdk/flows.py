@@ -263,6 +263,12 @@ class FlowManager:
                 merged.CopyFrom(link.quality)
                 merge_quality(merged, quality)
                 check_codecs(merged, link.media_type, link.source, link.target, link.transport)
+                if link.source is not None and not _adjusts(link.source):
+                    raise FailedPrecondition(  # before any hook runs: a refusal changes nothing
+                        f"connection {link.id!r}: entity type"
+                        f" {link.source.entity_type.type!r} cannot change quality on a running"
+                        " flow"
+                    )
             for link in links:
                 if link.source is not None:
                     await link.source.adjust_quality(link, quality)
@@ -278,6 +284,11 @@ class FlowManager:
         for flow in list(self.flows.values()):
             if flow.state != STOPPED:
                 await self.stop_flow_locked(flow.id)
+
+
+def _adjusts(entity: Entity) -> bool:
+    """Whether the entity's class implements adjust_quality (the default refuses)."""
+    return type(entity).adjust_quality is not Entity.adjust_quality
 
 
 def merge_quality(into: common_pb2.QualityProfile, new: common_pb2.QualityProfile) -> None:

@@ -103,6 +103,25 @@ config_schema:
     assert 'config_schema.additionalProperties.type: "number" can never match' in text
 
 
+def test_c12_pattern_properties_are_checked_like_properties(tmp_path: Path) -> None:
+    text = messages(tmp_path, """configurable: true
+config_schema:
+  type: object
+  patternProperties:
+    "^retries_": {type: integer}
+""")
+    assert 'config_schema.patternProperties.^retries_.type: "integer" can never match' in text
+
+
+def test_c13_a_converter_output_that_leaves_out_a_media_type_is_refused(
+    tmp_path: Path,
+) -> None:
+    text = messages(tmp_path, """entity_types:
+  - {type: tc, kind: converter, media_types: [audio, video], output: {media_types: [video]}}
+""")
+    assert "entity_types[0].output.media_types: a converter's output carries its input's" in text
+
+
 def test_c16_codecs_are_split_by_media_type(tmp_path: Path) -> None:
     info = load(tmp_path, """entity_types:
   - {type: av, kind: sink, media_types: [audio, video], codecs: [aac, h264, opus, hevc]}

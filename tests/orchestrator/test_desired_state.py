@@ -88,6 +88,11 @@ async def kill_and_wait(app: Orchestrator, module_id: str) -> None:
     os.kill(supervisor.view.pid, signal.SIGKILL)
     await eventually(lambda: supervisor.view.instance_id not in ("", old), within=20)
     await ready(app, module_id)
+    # The view turns READY as the READY envelope is published; WatchingBus records what the
+    # module held at that moment only once publish() has run its own ListEntities.
+    bus = app.bus
+    if isinstance(bus, WatchingBus):
+        await eventually(lambda: any(m == module_id for m, _ in bus.at_ready), within=10)
 
 
 async def entities(address: str) -> dict[str, dict[str, str]]:

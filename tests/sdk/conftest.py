@@ -103,10 +103,11 @@ class FakeClock:
 
 def _harness(
     loop: LoopThread, configurable: bool = False, ready: bool = True,
-    clock: FakeClock | None = None,
+    clock: FakeClock | None = None, module: sdk.Module | None = None,
 ) -> Harness:
     async def build() -> sdk.ModuleRuntime:
-        runtime = sdk.ModuleRuntime(make_module(configurable), clock=clock or FakeClock())
+        runtime = sdk.ModuleRuntime(module or make_module(configurable),
+                                    clock=clock or FakeClock())
         if ready:
             await runtime.start()
         return runtime

@@ -73,3 +73,26 @@ def make_module(configurable: bool = False) -> sdk.Module:
         pass
 
     return module
+
+
+def make_edge_module() -> sdk.Module:
+    """Entity types at the edges of the 1.1 rules, apart from make_module's so its type list
+    (which tests assert) stays as it is."""
+    module = sdk.Module("edge", version="0.0.1")
+
+    @module.entity(sdk.EntityType("absent", kind="source", media_types=["video"]))
+    class Absent(sdk.Entity):  # its device is missing: CreateEntity answers ERROR (N-13)
+        async def create(self) -> None:
+            self.fail("no camera at /dev/video9")
+
+    @module.entity(sdk.EntityType("anysink", kind="sink", media_types=["video"],
+                                  protocols=["mpegts-udp"]))
+    class AnySink(sdk.Entity):  # takes any codec, but across modules only MPEG-TS's (P-15)
+        pass
+
+    @module.entity(sdk.EntityType("scale", kind="converter", media_types=["video", "audio"],
+                                  codecs=["h264", "aac"], output_codecs=["hevc", "mp2"]))
+    class Scale(sdk.Entity):
+        pass
+
+    return module

@@ -14,6 +14,7 @@ from mediagrid import sdk
 from mediagrid.sdk.state import ModuleState
 from mediagrid.v1 import common_pb2, config_pb2, entity_pb2, event_pb2, module_pb2, pipeline_pb2
 from tests.sdk.conftest import HELLO, Harness
+from tests.sdk.modules import make_edge_module
 from tests.sdk.test_servicers import create, eid
 
 E, P, M = "EntityService", "PipelineService", "ModuleService"
@@ -259,6 +260,13 @@ def test_n17_a_malformed_id_is_invalid_argument_in_every_call(
     ]
     for service, method, request in calls:
         harness.fails(service, method, request, Code.INVALID_ARGUMENT)
+    # Role SOURCE: the target lives in another module, yet its id is checked too (N-17).
+    cam = eid(create(harness, "cam"))
+    details = harness.fails(P, "ConnectEntities", pipeline_pb2.ConnectEntitiesRequest(
+        connection_id="s", source_entity_id=cam, target_entity_id=bad,
+        media_type=common_pb2.MEDIA_TYPE_VIDEO, role=pipeline_pb2.CONNECTION_ROLE_SOURCE,
+        endpoint=pipeline_pb2.MediaEndpoint(url="udp://127.0.0.1:5000")), Code.INVALID_ARGUMENT)
+    assert "target_entity_id" in details
 
 
 def test_n18_entity_and_connection_ids_are_reused_module_ids_never(harness: Harness) -> None:
@@ -301,3 +309,77 @@ def test_n20_the_redaction_written_back_keeps_the_secret(harness: Harness) -> No
     assert entity is not None and entity.config["password"] == "hunter2"
     assert "no value in force" in harness.fails(E, "CreateEntity", entity_pb2.CreateEntityRequest(
         entity_type="cam", config={"password": "***"}), Code.INVALID_ARGUMENT)
+
+
+def test_n13_an_entity_that_failed_in_create_answers_error(make_harness: Any) -> None:
+    h: Harness = make_harness(module=make_edge_module())
+    status = create(h, "absent").source.status
+    assert (status.state, status.error_message) == (common_pb2.ENTITY_STATE_ERROR,
+                                                    "no camera at /dev/video9")
+    first = h.reports()[1].status.entity_status  # E-20: its first status says it too
+    assert (first.state, first.health) == (common_pb2.ENTITY_STATE_ERROR,
+                                           common_pb2.HEALTH_STATUS_UNHEALTHY)
+
+
+def test_n15_a_converter_lists_only_its_media_types_codecs_on_both_sides(
+    make_harness: Any,
+) -> None:
+    h: Harness = make_harness(module=make_edge_module())
+    video = create(h, "scale", media_type=common_pb2.MEDIA_TYPE_VIDEO).converter
+    audio = create(h, "scale", media_type=common_pb2.MEDIA_TYPE_AUDIO).converter
+    assert (list(video.input.supported_codecs), list(video.output.supported_codecs)) == (
+        ["h264"], ["hevc"])
+    assert (list(audio.input.supported_codecs), list(audio.output.supported_codecs)) == (
+        ["aac"], ["mp2"])
+    [info] = [t for t in h.ok(M, "HealthCheck", module_pb2.HealthCheckRequest()).entity_types
+              if t.type == "scale"]  # C-16: output_capabilities per media type likewise
+    assert [list(c.supported_codecs) for c in info.output_capabilities] == [["hevc"], ["mp2"]]
+
+
+def test_n16_a_repeat_with_another_media_type_is_already_exists(harness: Harness) -> None:
+    request = entity_pb2.CreateEntityRequest
+    harness.ok(E, "CreateEntity", request(request_id="r1", entity_type="both",
+                                          media_type=common_pb2.MEDIA_TYPE_AUDIO))
+    harness.fails(E, "CreateEntity", request(request_id="r1", entity_type="both",
+                                             media_type=common_pb2.MEDIA_TYPE_VIDEO),
+                  Code.ALREADY_EXISTS)
+
+
+def test_n18_an_id_the_module_assigns_was_never_used_in_this_instance(
+    harness: Harness,
+) -> None:
+    assert eid(create(harness, "mic")) == "mic-1"
+    create(harness, "mic", entity_id="mic-2")  # a caller's id in the module's own form
+    harness.ok(E, "DestroyEntity", entity_pb2.DestroyEntityRequest(entity_id="mic-2"))
+    assert eid(create(harness, "mic")) not in ("mic-1", "mic-2")  # docs/sdk.md, N-18
+
+
+def test_n19_page_size_0_means_100(harness: Harness) -> None:
+    for _ in range(101):
+        create(harness, "mic")
+    first = harness.ok(E, "ListEntities", entity_pb2.ListEntitiesRequest())
+    assert len(first.entities) == 100 and first.next_page_token
+    rest = harness.ok(E, "ListEntities", entity_pb2.ListEntitiesRequest(
+        page=common_pb2.PageRequest(page_token=first.next_page_token)))
+    assert [eid(e) for e in rest.entities] == ["mic-101"] and not rest.next_page_token
+
+
+def test_n20_the_redaction_is_a_plain_value_for_a_key_that_is_no_secret(
+    harness: Harness,
+) -> None:
+    mic = create(harness, "mic", config={"label": "***"}).source
+    assert dict(mic.config) == {"label": "***"}
+    entity = harness.rt.entities.registry.get(mic.id)
+    assert entity is not None and entity.config == {"label": "***"}
+
+
+def test_e20_a_status_update_follows_each_change_of_error_message(harness: Harness) -> None:
+    mic = eid(create(harness, "mic"))
+    entity = harness.rt.entities.registry.get(mic)
+    assert entity is not None
+    for message in ("input retrying", "input retrying: 3rd attempt"):
+        harness.loop.run(_call(entity.set_health, sdk.Health.DEGRADED, message))
+    updates = [(r.status.entity_status.health, r.status.entity_status.error_message)
+               for r in harness.reports() if r.status.entity_id == mic]
+    assert updates[1:] == [(common_pb2.HEALTH_STATUS_DEGRADED, "input retrying"),
+                           (common_pb2.HEALTH_STATUS_DEGRADED, "input retrying: 3rd attempt")]

@@ -7,8 +7,9 @@ from typing import Any
 
 import grpc
 
-from mediagrid.v1 import common_pb2, event_pb2, module_pb2, pipeline_pb2
+from mediagrid.v1 import common_pb2, entity_pb2, event_pb2, module_pb2, pipeline_pb2
 from tests.sdk.conftest import FakeClock, Harness
+from tests.sdk.modules import make_edge_module
 from tests.sdk.test_servicers import connect, create, eid
 
 P = "PipelineService"
@@ -104,6 +105,8 @@ def test_p16_transports_endpoints_and_local_links(harness: Harness) -> None:
          "not a mpegts-udp endpoint"),
         (pipeline_pb2.MediaEndpoint(url="udp://127.0.0.1"), Code.INVALID_ARGUMENT, "udp://HOST"),
         (pipeline_pb2.MediaEndpoint(url="udp://127.0.0.1:0"), Code.INVALID_ARGUMENT, "PORT"),
+        (pipeline_pb2.MediaEndpoint(url="udp://bad_host:5000"), Code.INVALID_ARGUMENT,
+         "udp://HOST"),
         (pipeline_pb2.MediaEndpoint(url="tcp://127.0.0.1:5000", transport="mpegts-tcp"),
          Code.FAILED_PRECONDITION, "speaks mpegts-udp, srt"),
     ]
@@ -276,17 +279,22 @@ def test_p21_a_flow_with_no_media_within_the_start_period_turns_error(
 ) -> None:
     clock = FakeClock()
     h: Harness = make_harness(clock=clock)
-    connect(h, "c1", eid(create(h, "cam")), eid(create(h, "rec")))
+    cam, rec = eid(create(h, "cam")), eid(create(h, "rec"))
+    connect(h, "c1", cam, rec)
     start(h, "f1", "c1")
     clock.now += 10.0
     h.rt.flows.settle(h.rt.flows.flows["f1"])  # what watch() does every half second
     assert flow_status(h, "f1").state == INITIALIZING  # exactly at the start period
     clock.now += 0.1
-    h.rt.flows.settle(h.rt.flows.flows["f1"])
-    errors = [r.event for r in h.reports() if r.event.type == event_pb2.EVENT_TYPE_ERROR]
-    assert len(errors) == 1 and errors[0].flow_id == "f1"  # E-19: one ERROR event, unasked
+    for _ in range(3):  # watch() keeps settling a flow that stays ERROR
+        h.rt.flows.settle(h.rt.flows.flows["f1"])
     status = flow_status(h, "f1")
     assert status.state == ERROR and "no media arrived" in status.error_message
+    errors = [r.event for r in h.reports() if r.event.type == event_pb2.EVENT_TYPE_ERROR]
+    assert len(errors) == 1 and errors[0].flow_id == "f1"  # E-19: one per turn to ERROR
+    # E-21: an ERROR about a connection names this module's end and gives both ends
+    assert (errors[0].connection_id, errors[0].source_entity_id) == ("c1", rec)
+    assert dict(errors[0].details) == {"source_entity_id": cam, "target_entity_id": rec}
     measure(h, "c1", frames=3)
     assert flow_status(h, "f1").state == ACTIVE  # media later: ACTIVE
 
@@ -316,3 +324,81 @@ def test_e21_connection_events_name_this_modules_end_and_both_ends(harness: Harn
     for e in events:
         assert e.source_entity_id == rec and e.source_module_id == "unit"
         assert dict(e.details) == {"source_entity_id": "far", "target_entity_id": rec}
+
+
+def test_n14_an_entity_stays_active_while_its_flow_runs_whatever_its_connection(
+    harness: Harness,
+) -> None:
+    cam, rec = eid(create(harness, "cam")), eid(create(harness, "rec"))
+    connect(harness, "c1", cam, rec)
+    start(harness, "f1", "c1")
+    link, entity = harness.rt.pipeline.links.get("c1"), harness.rt.entities.registry.get(cam)
+    assert link is not None and entity is not None
+    harness.loop.run(_call(link.fail, message="receiver died"))  # the connection failed
+    harness.loop.run(_call(entity.fail, message="lens cap on"))
+    status = harness.ok("EntityService", "ConfigureEntity", entity_pb2.ConfigureEntityRequest(
+        entity_id=cam)).entity.source.status  # leaves ERROR: its flow still runs
+    assert status.state == common_pb2.ENTITY_STATE_ACTIVE
+
+
+def test_p15_a_codec_mpegts_cannot_carry_never_crosses_modules(make_harness: Any) -> None:
+    h: Harness = make_harness(module=make_edge_module())
+    sink = eid(create(h, "anysink"))  # takes any codec
+    details = h.fails(P, "ConnectEntities", pipeline_pb2.ConnectEntitiesRequest(
+        connection_id="t1", source_entity_id="far", target_entity_id=sink, media_type=VIDEO,
+        role=TARGET, quality=common_pb2.QualityProfile(video_codec="vp8")),
+        Code.FAILED_PRECONDITION)
+    assert "vp8" in details and "mpegts-udp" in details
+    connect(h, "t2", "far", sink, role=TARGET,
+            quality=common_pb2.QualityProfile(video_codec="hevc"))
+
+
+def test_p17_an_audio_endpoint_names_its_codec_as_audio(harness: Harness) -> None:
+    arec = eid(create(harness, "arec"))
+    conn = connect(harness, "t1", "far", arec, role=TARGET, media_type=AUDIO,
+                   quality=common_pb2.QualityProfile(audio_codec="opus"))
+    assert (conn.endpoint.format.audio_codec, conn.endpoint.format.video_codec) == ("opus", "")
+
+
+def test_p18_a_source_repeat_compares_the_endpoint_url(harness: Harness) -> None:
+    av = eid(create(harness, "av", media_type=VIDEO))
+    first = pipeline_pb2.MediaEndpoint(url="udp://127.0.0.1:5000?pkt_size=1316")
+    connect(harness, "s1", av, "far", role=SOURCE, endpoint=first)
+    same = pipeline_pb2.MediaEndpoint(  # "" = mpegts-udp; format is not compared
+        url=first.url, transport="mpegts-udp", format=common_pb2.MediaFormat(container="mpegts"))
+    connect(harness, "s1", av, "far", role=SOURCE, endpoint=same)
+    harness.fails(P, "ConnectEntities", pipeline_pb2.ConnectEntitiesRequest(
+        connection_id="s1", source_entity_id=av, target_entity_id="far", media_type=VIDEO,
+        role=SOURCE, endpoint=pipeline_pb2.MediaEndpoint(url="udp://127.0.0.1:5001")),
+        Code.ALREADY_EXISTS)
+
+
+def test_p20_a_refused_adjust_changes_no_connection_of_the_flow(harness: Harness) -> None:
+    connect(harness, "c1", eid(create(harness, "cam")), eid(create(harness, "rec")))
+    connect(harness, "c2", eid(create(harness, "av", media_type=AUDIO)),
+            eid(create(harness, "arec")), media_type=AUDIO)
+    start(harness, "f1", "c1", "c2")
+    harness.fails(P, "AdjustQuality", pipeline_pb2.AdjustQualityRequest(  # av sends aac only
+        flow_id="f1", quality=common_pb2.QualityProfile(
+            video_codec="h264", audio_codec="opus", bitrate=9)), Code.FAILED_PRECONDITION)
+    for cid in ("c1", "c2"):
+        link = harness.rt.pipeline.links.get(cid)
+        assert link is not None and link.quality.bitrate == 0, cid
+
+
+def test_p20_an_entity_that_cannot_adjust_refuses_before_any_connection_changes(
+    harness: Harness,
+) -> None:
+    """A real bug the audit found next to M25: the flow's first connection was adjusted (and
+    QUALITY_CHANGED reported) before the second's entity refused, so the refused call changed
+    something."""
+    connect(harness, "c1", eid(create(harness, "cam")), eid(create(harness, "rec")))
+    connect(harness, "c2", eid(create(harness, "both", media_type=VIDEO)),
+            eid(create(harness, "rec")))
+    start(harness, "f1", "c1", "c2")
+    details = harness.fails(P, "AdjustQuality", pipeline_pb2.AdjustQualityRequest(
+        flow_id="f1", quality=common_pb2.QualityProfile(bitrate=9)), Code.FAILED_PRECONDITION)
+    assert "'c2'" in details and "cannot change quality" in details
+    link = harness.rt.pipeline.links.get("c1")
+    assert link is not None and link.quality.bitrate == 0
+    assert event_pb2.EVENT_TYPE_QUALITY_CHANGED not in [r.event.type for r in harness.reports()]

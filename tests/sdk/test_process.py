@@ -212,8 +212,12 @@ def test_sigterm_stops_a_running_flow_and_exits_0(run_module) -> None:  # type: 
     assert ffmpeg_children(module.process.pid) == []
 
 
-def test_a_taken_port_exits_98(run_module) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("reuseport", [False, True])
+def test_a_taken_port_exits_98(run_module, reuseport: bool) -> None:  # type: ignore[no-untyped-def]
     with socket.socket() as taken:
+        # H-2: held as another gRPC server holds it (SO_REUSEPORT on, gRPC's default), the
+        # port is still noticed only because the module binds without SO_REUSEPORT.
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, int(reuseport))
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         module = run_module(port=taken.getsockname()[1], wait_ready=False)
@@ -254,6 +258,10 @@ def test_token_guards_mediagrid_calls_but_not_health_or_reflection(run_module) -
     with pytest.raises(grpc.RpcError) as caught:
         good.module.HealthCheck(module_pb2.HealthCheckRequest(), timeout=5,
                                 metadata=(*good.md, ("authorization", "Bearer nope")))
+    assert caught.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    with pytest.raises(grpc.RpcError) as caught:  # S-8: one space, then the token exactly
+        good.module.HealthCheck(module_pb2.HealthCheckRequest(), timeout=5,
+                                metadata=(("authorization", "Bearer  s3cret"),))
     assert caught.value.code() is grpc.StatusCode.UNAUTHENTICATED
     reply = anonymous.health.Check(health_pb2.HealthCheckRequest(), timeout=5)
     assert reply.status == health_pb2.HealthCheckResponse.SERVING

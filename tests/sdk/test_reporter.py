@@ -11,13 +11,14 @@ import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import grpc
 import pytest
 
 from mediagrid import sdk
 from mediagrid.backoff import REPORT_RETRY
 from mediagrid.sdk.reporter import metric_value
 from mediagrid.v1 import common_pb2, event_pb2
-from tests.sdk.event_server import EventServer
+from tests.sdk.event_server import EventServer, Recorder
 from tests.support import eventually, free_port
 
 
@@ -37,7 +38,7 @@ class Sleeps:
 
 @contextlib.asynccontextmanager
 async def running(**kw: Any) -> AsyncIterator[tuple[sdk.EventReporter, EventServer, Sleeps]]:
-    server = EventServer(free_port())
+    server = EventServer(free_port(), kw.pop("recorder", None))
     await server.start()
     sleeps = Sleeps()
     sender = sdk.GrpcReportSender(server.address, token=kw.pop("token", ""), timeout=2)
@@ -198,11 +199,14 @@ def test_timestamps_never_go_backwards() -> None:
     assert stamps == [100.0, 100.0, 101.5, 101.5]
 
 
-def test_e23_a_refused_report_is_dropped_and_declared_not_retried_forever() -> None:
+@pytest.mark.parametrize("code", [grpc.StatusCode.INVALID_ARGUMENT,
+                                  grpc.StatusCode.FAILED_PRECONDITION])
+def test_e23_a_refused_report_is_dropped_and_declared_not_retried_forever(
+    code: grpc.StatusCode,
+) -> None:
     async def scenario() -> None:
         async with running() as (reporter, server, sleeps):
-            server.recorder.fail_next, server.recorder.fail_code = 1, \
-                __import__("grpc").StatusCode.INVALID_ARGUMENT
+            server.recorder.fail_next, server.recorder.fail_code = 1, code
             info(reporter, 1)  # refused for good: dropped, not retried
             await eventually(lambda: reporter.stats.dropped == 1)
             info(reporter, 2)  # the queue moves on
@@ -246,5 +250,55 @@ def test_e23_a_retried_batch_may_grow_from_the_lowest_unacknowledged() -> None:
             assert await reporter.flush(5)
             assert server.recorder.calls == ["event", "batch"]  # 1, then 1..4 in one call
             assert server.recorder.sequences == [1, 2, 3, 4]
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("code", [grpc.StatusCode.UNAUTHENTICATED,
+                                  grpc.StatusCode.RESOURCE_EXHAUSTED])
+def test_e23_other_failures_are_retried_not_dropped(code: grpc.StatusCode) -> None:
+    async def scenario() -> None:
+        async with running() as (reporter, server, sleeps):
+            server.recorder.fail_next, server.recorder.fail_code = 1, code
+            info(reporter, 1)
+            assert await reporter.flush(5)
+            assert server.recorder.sequences == [1]  # delivered on the retry
+            assert sleeps.delays == [0.05] and reporter.stats.dropped == 0
+
+    asyncio.run(scenario())
+
+
+class HeldRecorder(Recorder):
+    """Holds the first call until the test lets it go, so reports pile up while it is in
+    flight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_flight, self.release = asyncio.Event(), asyncio.Event()
+
+    async def _take(self, context: Any, kind: str, reports: list[Any]) -> tuple[int, int]:
+        self.in_flight.set()
+        await self.release.wait()
+        return await super()._take(context, kind, reports)
+
+
+def test_e22_a_report_dropped_from_the_buffer_in_flight_but_delivered_is_no_gap() -> None:
+    async def scenario() -> None:
+        recorder = HeldRecorder()
+        async with running(capacity=5, recorder=recorder) as (reporter, server, _):
+            info(reporter, 1)
+            await recorder.in_flight.wait()  # report 1 is on the wire
+            info(reporter, 7)  # 8 made, 5 fit: 1 (in flight), 2 and 3 leave the buffer
+            recorder.release.set()
+            assert await reporter.flush(10)
+            delivered = server.recorder.sequences
+            declared = [(int(d["first_dropped"]), int(d["last_dropped"]))
+                        for d in (r.event.details for r in server.recorder.accepted)
+                        if "first_dropped" in d]
+            gaps = sorted(set(range(1, max(delivered) + 1)) - set(delivered))
+            covered = sorted(n for first, last in declared for n in range(first, last + 1))
+            # 1 arrived after all; 2 and 3 were dropped, and 4 too, to make room for the
+            # WARNING declaring them (the buffer was full): each gap declared once, no other.
+            assert delivered[0] == 1 and covered == gaps == [2, 3, 4]
 
     asyncio.run(scenario())

@@ -222,6 +222,8 @@ def test_target_endpoint_url_matches_its_transport(transport: str, scheme: str, 
     endpoint = target_endpoint(transport, "127.0.0.1")
     url = urllib.parse.urlsplit(endpoint.url)
     assert (endpoint.transport, url.scheme, url.hostname) == (transport, scheme, "127.0.0.1")
+    listen = urllib.parse.urlsplit(endpoint.listen_url)  # S-10: listens on the bind host only
+    assert (listen.scheme, listen.hostname, listen.port) == (scheme, "127.0.0.1", url.port)
     with socket.socket(socket.AF_INET, kind) as sock:  # the port was free for that protocol
         sock.bind(("127.0.0.1", url.port))
 

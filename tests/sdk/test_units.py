@@ -27,6 +27,7 @@ ID = {"MEDIAGRID_MODULE_ID": "m"}
         ({"GRPC_PORT": "1"}, "MEDIAGRID_MODULE_ID is not set"),
         ({"GRPC_PORT": "1", "MEDIAGRID_MODULE_ID": "Bad"}, "MEDIAGRID_MODULE_ID='Bad'"),
         ({"GRPC_PORT": "1", "MEDIAGRID_MODULE_ID": "a_b"}, "MEDIAGRID_MODULE_ID='a_b'"),
+        ({"GRPC_PORT": "1", "MEDIAGRID_MODULE_ID": "m" * 64}, "MEDIAGRID_MODULE_ID='m{64}'"),
         # H-24: a malformed orchestrator address or advertise host
         ({**ID, "GRPC_PORT": "1", "MEDIAGRID_ORCHESTRATOR_ADDRESS": "nohost"},
          "MEDIAGRID_ORCHESTRATOR_ADDRESS"),
@@ -36,6 +37,8 @@ ID = {"MEDIAGRID_MODULE_ID": "m"}
          "MEDIAGRID_ORCHESTRATOR_ADDRESS"),
         ({**ID, "GRPC_PORT": "1", "MEDIAGRID_ORCHESTRATOR_ADDRESS": "bad_host:1"},
          "MEDIAGRID_ORCHESTRATOR_ADDRESS"),
+        ({**ID, "GRPC_PORT": "1", "MEDIAGRID_ORCHESTRATOR_ADDRESS": "[orch.lan]:1"},
+         "MEDIAGRID_ORCHESTRATOR_ADDRESS"),  # brackets are for IPv6 only
         ({**ID, "GRPC_PORT": "1", "MEDIAGRID_ADVERTISE_HOST": "h:1"}, "MEDIAGRID_ADVERTISE_HOST"),
         ({**ID, "GRPC_PORT": "1", "MEDIAGRID_ORCHESTRATOR_CA_FILE": "/nonexistent.pem"},
          "MEDIAGRID_ORCHESTRATOR_CA_FILE"),
@@ -56,6 +59,9 @@ def test_settings_defaults() -> None:
     v6 = sdk.Settings.from_env({**ID, "GRPC_PORT": "1",
                                 "MEDIAGRID_ORCHESTRATOR_ADDRESS": "[::1]:50050"})
     assert v6.orchestrator_address == "[::1]:50050"  # H-24: an IPv6 host in brackets
+    longest = "m" * 63  # H-23: a module id is at most 63 characters
+    assert sdk.Settings.from_env({"GRPC_PORT": "1", "MEDIAGRID_MODULE_ID": longest}).module_id \
+        == longest
 
 
 @pytest.mark.parametrize(("bind", "advertise", "expected"), [
@@ -128,6 +134,14 @@ def test_c12_c14_types_declared_in_code_are_checked_like_module_yaml(
     with pytest.raises(ValueError, match=words):
         sdk.EntityType("x", kind="sink", media_types=["video"], **kw)  # type: ignore[arg-type]
     sdk.EntityType("x", kind="sink", media_types=["video"], codecs=["vp8"])  # LOCAL only: fine
+
+
+def test_c14_a_converters_output_codecs_travel_over_its_output_protocols() -> None:
+    with pytest.raises(ValueError, match="output_codecs: 'vp9' cannot travel over srt"):
+        sdk.EntityType("x", kind="converter", media_types=["video"], protocols=["file"],
+                       codecs=["vp8"], output_protocols=["srt"], output_codecs=["vp9"])
+    sdk.EntityType("x", kind="converter", media_types=["video"], protocols=["srt"],
+                   codecs=["h264"], output_protocols=["file"], output_codecs=["vp9"])
 
 
 def test_the_example_reads_its_module_yaml() -> None:
