@@ -11,5 +11,6 @@ from mediagrid.process.parent_death import (
     preexec_for_current_process as die_with_parent_preexec,
 )
 from mediagrid.process.ports import free_port
+from mediagrid.process.stopping import stop_group
 
-__all__ = ["SUPPORTED", "die_with_parent", "die_with_parent_preexec", "free_port"]
+__all__ = ["SUPPORTED", "die_with_parent", "die_with_parent_preexec", "free_port", "stop_group"]

@@ -16,7 +16,7 @@ Hooks run on the module's event loop: never block it (use asyncio subprocesses, 
 from __future__ import annotations
 
 import asyncio
-import enum
+import logging
 import time
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
@@ -24,14 +24,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from mediagrid.sdk.errors import FailedPrecondition
 from mediagrid.sdk.reporter import metric_value
-from mediagrid.sdk.types import EntityType, Health, MediaType
+from mediagrid.sdk.types import EntityType, Health, MediaType, NamedIntEnum
 from mediagrid.v1 import common_pb2, event_pb2, pipeline_pb2
 
 if TYPE_CHECKING:
     from mediagrid.sdk.runtime import ModuleRuntime
 
+log = logging.getLogger("mediagrid.sdk")
 
-class EntityState(enum.IntEnum):
+
+class EntityState(NamedIntEnum):
     CREATED = common_pb2.ENTITY_STATE_CREATED
     CONFIGURED = common_pb2.ENTITY_STATE_CONFIGURED
     ACTIVE = common_pb2.ENTITY_STATE_ACTIVE
@@ -39,7 +41,7 @@ class EntityState(enum.IntEnum):
     DESTROYED = common_pb2.ENTITY_STATE_DESTROYED
 
 
-class Role(enum.IntEnum):
+class Role(NamedIntEnum):
     """Which side of a connection this module serves."""
 
     LOCAL = pipeline_pb2.CONNECTION_ROLE_LOCAL
@@ -86,8 +88,13 @@ class _Scoped:
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            self._task_failed(task.exception())  # type: ignore[arg-type]
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # The module's stderr gets the whole story (the flow gets the one-line reason).
+            log.error("%s: task %s failed", self._owner(), task.get_name(), exc_info=exc)
+            self._task_failed(exc)
+
+    def _owner(self) -> str:
+        raise NotImplementedError
 
     def _task_failed(self, exc: BaseException) -> None:
         raise NotImplementedError
@@ -168,6 +175,9 @@ class Link(_Scoped):
     def fail(self, message: str) -> None:
         """Marks this link (and its flow) ERROR and reports an ERROR event."""
         self._runtime.flows.link_failed(self, message)
+
+    def _owner(self) -> str:
+        return f"connection {self.id!r}"
 
     def _task_failed(self, exc: BaseException) -> None:
         self.fail(f"{type(exc).__name__}: {exc}")
@@ -267,6 +277,9 @@ class Entity(_Scoped):
         )
         if self._runtime.reporter.known_entity(self.id):  # in create(): its first status says it
             self._runtime.reporter.event(event_pb2.EVENT_TYPE_ERROR, message, entity_id=self.id)
+
+    def _owner(self) -> str:
+        return f"entity {self.id!r}"
 
     def _task_failed(self, exc: BaseException) -> None:
         self.fail(f"{type(exc).__name__}: {exc}")

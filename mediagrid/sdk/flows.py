@@ -116,8 +116,8 @@ class FlowManager:
                 started.append(link)
                 for entity in link.entities:
                     await entity.start(link)
-                if link.state != LINK_ERROR:
-                    link.state = pipeline_pb2.CONNECTION_STATE_ACTIVE
+                if link.state != LINK_ERROR:  # ACTIVE once media is measured (link_moving)
+                    link.state = pipeline_pb2.CONNECTION_STATE_ESTABLISHED
         except BaseException:
             for link in reversed(started):
                 await self.stop_link(link)
@@ -172,7 +172,7 @@ class FlowManager:
     def link_moving(self, link: Link) -> None:
         """Media was measured moving on `link`: a failed link recovers, the flow settles."""
         link.moving_at = self.rt.clock()
-        if link.state == LINK_ERROR and link.flow_id:
+        if link.flow_id and link.state in (LINK_ERROR, pipeline_pb2.CONNECTION_STATE_ESTABLISHED):
             link.state = pipeline_pb2.CONNECTION_STATE_ACTIVE
             link.health, link.error_message = Health.HEALTHY, ""
         flow = self.flows.get(link.flow_id)

@@ -61,6 +61,8 @@ class Module:
         self.startup_hooks: list[Hook] = []
         self.shutdown_hooks: list[Hook] = []
         self.config_hooks: list[ConfigHook] = []
+        self.problems: list[str] = []
+        """Setup errors found while binding classes; `check()` raises the first."""
         self._sealed = False
         for entity_type in entity_types:
             self.declare(entity_type)
@@ -113,24 +115,37 @@ class Module:
         self.entity_types[entity_type.type] = entity_type
 
     def entity(self, entity_type: str | EntityType) -> Callable[[E], E]:
-        """Class decorator: the class that serves an entity type (declared here or before)."""
+        """Class decorator: the class that serves an entity type (declared here or before).
+
+        A type that is not declared (or not in the module.yaml) is a setup error: it is
+        kept and raised by `check()`, so `serve()` exits 2 with the message instead of the
+        decorator's traceback at import time."""
+        problem = ""
         if isinstance(entity_type, EntityType):
-            self.declare(entity_type)
+            try:
+                self.declare(entity_type)
+            except ValueError as exc:
+                problem = str(exc)
             entity_type = entity_type.type
         if self.problem is not None:  # module.yaml was invalid: serve() says why and exits 2
             return lambda cls: cls
-        if entity_type not in self.entity_types:
+        if not problem and entity_type not in self.entity_types:
             known = ", ".join(self.entity_types) or "(none)"
-            raise ValueError(
-                f"entity type {entity_type!r} is not declared: declared are {known};"
-                " add it to module.yaml or pass an EntityType"
+            where = f" in {self.manifest_path}" if self.manifest_path else ""
+            problem = (
+                f"entity type {entity_type!r} is not declared{where}: declared are {known};"
+                " add it to module.yaml (entity_types) or pass an sdk.EntityType"
             )
+        name = entity_type
 
         def bind(cls: E) -> E:
             if not (isinstance(cls, type) and issubclass(cls, Entity)):
-                raise TypeError(f"@module.entity({entity_type!r}) decorates an sdk.Entity subclass")
-            cls.entity_type = self.entity_types[entity_type]
-            self.entity_classes[entity_type] = cls
+                raise TypeError(f"@module.entity({name!r}) decorates an sdk.Entity subclass")
+            if problem:
+                self.problems.append(problem)
+                return cls
+            cls.entity_type = self.entity_types[name]
+            self.entity_classes[name] = cls
             return cls
 
         return bind
@@ -154,7 +169,8 @@ class Module:
 
     def check(self) -> None:
         """Raises ConfigurationError when the module cannot start: an invalid module.yaml, a
-        configurable module without a config schema (rule C-8), a type without a class."""
+        configurable module without a config schema (rule C-8), a class bound to a type that
+        is not declared, a declared type without a class."""
         if self.problem is not None:
             raise self.problem
         if self.configurable and self.config_schema is None:
@@ -163,6 +179,8 @@ class Module:
                 " config_schema: (the JSON Schema of the module's configuration) to"
                 " module.yaml, or pass config_schema= to sdk.Module (rule C-8)"
             )
+        if self.problems:
+            raise ConfigurationError(f"module {self.id!r}: {self.problems[0]}")
         missing = [t for t in self.entity_types if t not in self.entity_classes]
         if missing:
             raise ConfigurationError(

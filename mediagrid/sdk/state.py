@@ -6,17 +6,16 @@ STOPPING is terminal. HealthCheck reads a snapshot of this object and never wait
 
 from __future__ import annotations
 
-import enum
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from mediagrid.sdk.types import Health
+from mediagrid.sdk.types import Health, NamedIntEnum
 from mediagrid.v1 import module_pb2
 
 
-class ModuleState(enum.IntEnum):
+class ModuleState(NamedIntEnum):
     STARTING = module_pb2.MODULE_STATE_STARTING
     READY = module_pb2.MODULE_STATE_READY
     ERROR = module_pb2.MODULE_STATE_ERROR

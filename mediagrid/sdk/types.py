@@ -31,19 +31,30 @@ from mediagrid.sdk.errors import InvalidArgument
 from mediagrid.v1 import common_pb2, module_pb2
 
 
-class MediaType(enum.IntEnum):
+class NamedIntEnum(enum.IntEnum):
+    """An IntEnum that prints its name, not its number, in logs and messages
+    (`f"{Health.DEGRADED}"` is "DEGRADED"); `int(x)` still gives the wire value."""
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __format__(self, spec: str) -> str:
+        return format(self.name, spec)
+
+
+class MediaType(NamedIntEnum):
     AUDIO = common_pb2.MEDIA_TYPE_AUDIO
     VIDEO = common_pb2.MEDIA_TYPE_VIDEO
 
 
-class EntityKind(enum.IntEnum):
+class EntityKind(NamedIntEnum):
     SOURCE = common_pb2.ENTITY_KIND_SOURCE
     SINK = common_pb2.ENTITY_KIND_SINK
     CONVERTER = common_pb2.ENTITY_KIND_CONVERTER
     PROTOCOL = common_pb2.ENTITY_KIND_PROTOCOL
 
 
-class Health(enum.IntEnum):
+class Health(NamedIntEnum):
     HEALTHY = common_pb2.HEALTH_STATUS_HEALTHY
     DEGRADED = common_pb2.HEALTH_STATUS_DEGRADED
     UNHEALTHY = common_pb2.HEALTH_STATUS_UNHEALTHY

@@ -59,9 +59,10 @@ def low_latency_mpegts() -> Options:
 
 
 def udp_listen_url(port: int, host: str = "127.0.0.1") -> str:
-    """The target side of a connection: listens on `port` and reads MPEG-TS."""
+    """The target side of a connection: listens on `host` (the bind host: `localaddr=`, or
+    ffmpeg before 9 binds every interface, contract §4.1 and S-10) and reads MPEG-TS."""
     return (
-        f"udp://{host}:{port}?pkt_size={TS_PACKET_SIZE}"
+        f"udp://{host}:{port}?localaddr={host.strip('[]')}&pkt_size={TS_PACKET_SIZE}"
         f"&fifo_size={UDP_FIFO_PACKETS}&overrun_nonfatal=1&timeout={UDP_READ_TIMEOUT_US}"
     )
 

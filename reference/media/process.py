@@ -46,6 +46,8 @@ from mediagrid.reference.media.supervision import (
 from mediagrid.reference.media.watchdog import Clock, MonotonicClock, StallWatchdog
 
 RestartPolicy = Literal["always", "on-failure", "never"]
+EOF_GRACE = 2.0
+"""Seconds a process whose stdin was closed gets to finish before SIGTERM."""
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,7 @@ class FfmpegProcess:
         stdout: int = asyncio.subprocess.DEVNULL,
         on_progress: Callable[[Progress], None] | None = None,
         on_event: Callable[[SupervisorEvent], None] | None = None,
+        redact: Callable[[str], str] | None = None,
     ) -> None:
         self._make_args = args if callable(args) else (lambda run, fixed=tuple(args): fixed)
         self.args = checked_args(self._make_args(1))
@@ -88,7 +91,9 @@ class FfmpegProcess:
         self.kill_grace = kill_grace
         self._clock = clock or MonotonicClock()
         self._backoff = Backoff(backoff or RESTART, clock=self._clock.now, rng=rng)
-        self._tail = StderrTail(stderr_lines, logger=logging.getLogger(f"{__name__}.{name}"))
+        self._tail = StderrTail(
+            stderr_lines, logger=logging.getLogger(f"{__name__}.{name}"), redact=redact
+        )
         self._stdin, self._stdout = stdin, stdout
         self._on_progress, self._on_event = on_progress, on_event
         self._proc: asyncio.subprocess.Process | None = None
@@ -141,16 +146,34 @@ class FfmpegProcess:
         return await asyncio.shield(self._task)
 
     async def stop(self, grace: float = 5.0) -> int | None:
-        """SIGTERM to the process group, SIGKILL after `grace` s; never raises FfmpegError."""
+        """SIGTERM to the process group, SIGKILL after `grace` s; never raises FfmpegError.
+        With stdin=PIPE, stdin is closed first: at the end of its input ffmpeg finishes its
+        outputs and exits by itself (one blocked reading a quiet pipe ignores SIGTERM)."""
         self._stopping.set()
         if self._task is None:
             return None
+        stdin = self._proc.stdin if self._proc is not None else None
+        if stdin is not None and not stdin.is_closing():
+            stdin.close()
+            await asyncio.wait({self._task}, timeout=min(grace, EOF_GRACE))
         await self._signal_until_done(signal.SIGTERM, grace)
         await self._signal_until_done(signal.SIGKILL, None)
         await asyncio.wait({self._task})
         if self._proc is not None:
             signal_group(self._proc.pid, signal.SIGKILL)  # anything ffmpeg left in its group
         return self.exit_code
+
+    async def interrupt(self, detail: str) -> None:
+        """Ends the current run as stalled (SIGTERM, SIGKILL after kill_grace), for a caller
+        with its own stall rule (`stall_timeout=None`); the restart policy then applies."""
+        proc = self._proc
+        if proc is None or proc.returncode is not None or self._stopping.is_set():
+            return
+        await self._kill_stalled(proc, detail)
+
+    def healthy(self) -> None:
+        """Media moved (as the caller measures it): counts toward the backoff's reset."""
+        self._backoff.healthy()
 
     async def updates(self) -> AsyncIterator[Progress]:
         """Yields each progress update until the supervisor finishes (bounded, drops oldest)."""
@@ -304,10 +327,14 @@ class FfmpegProcess:
             await asyncio.sleep(min(left, watchdog.stall_timeout))
         if self._stopping.is_set():
             return
+        await self._kill_stalled(proc, f"no new frame for {watchdog.stall_timeout:g} s"
+                                 if watchdog.streaming
+                                 else f"no frame in {watchdog.start_timeout:g} s")
+
+    async def _kill_stalled(self, proc: asyncio.subprocess.Process, detail: str) -> None:
         self.stalls += 1
         self._backoff.unhealthy()
-        self._emit("stalled", pid=proc.pid, detail=f"no new frame for {watchdog.stall_timeout:g} s"
-                   if watchdog.streaming else f"no frame in {watchdog.start_timeout:g} s")
+        self._emit("stalled", pid=proc.pid, detail=detail)
         signal_group(proc.pid, signal.SIGTERM)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self.kill_grace):

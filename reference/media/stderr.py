@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 
 MAX_LINE = 2000
 
@@ -16,13 +17,20 @@ MAX_LINE = 2000
 class StderrTail:
     """The last `lines` lines of stderr, across runs, with run markers between them."""
 
-    def __init__(self, lines: int = 50, *, logger: logging.Logger | None = None) -> None:
+    def __init__(
+        self, lines: int = 50, *, logger: logging.Logger | None = None,
+        redact: Callable[[str], str] | None = None,
+    ) -> None:
         if lines < 1:
             raise ValueError(f"stderr tail must keep at least 1 line, got {lines}")
         self._lines: deque[str] = deque(maxlen=lines)
         self._logger = logger
+        self._redact = redact
+        """Applied to every line before it is kept or logged (a password in a URL...)."""
 
     def add(self, line: str) -> None:
+        if self._redact is not None:
+            line = self._redact(line)
         line = line.rstrip()
         if not line:
             return

@@ -155,6 +155,18 @@ def stamp_expression(layout: TimecodeLayout) -> str:
     )
 
 
+def stamp_filter(layout: TimecodeLayout, restore_pts: str = "N/FRAME_RATE/TB") -> str:
+    """The stamping as one `-vf` filter graph (one input, one output), for a program that
+    takes a filter string, like `mediagrid camera --vf` (commands.timecode_stamp builds the
+    same graph for a whole ffmpeg command)."""
+    strip = f"crop={layout.width}:{layout.height}:{layout.x}:{layout.y}"
+    return (
+        "format=yuv420p,settb=1/1000000,setpts=time(0)/TB,split[tc_a][tc_b];"
+        f"[tc_b]{strip},geq=lum='{stamp_expression(layout)}':cb=128:cr=128[tc_s];"
+        f"[tc_a][tc_s]overlay={layout.x}:{layout.y},setpts={restore_pts}"
+    )
+
+
 async def read_codes(
     stream: asyncio.StreamReader, layout: TimecodeLayout
 ) -> AsyncIterator[int | None]:

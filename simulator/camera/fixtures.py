@@ -33,7 +33,8 @@ def fake_camera() -> Iterator[Callable[..., FakeCamera]]:
         camera.stop()
 
 
-def _missing(reason: str) -> None:
+def skip_or_fail(reason: str) -> None:
+    """Skips a test that needs what the system lacks; fails it instead when CI is set."""
     if os.environ.get("CI"):
         pytest.fail(f"CI is set, so this does not skip: {reason}")
     pytest.skip(reason)
@@ -47,6 +48,6 @@ def gstreamer_rtsp_server() -> Iterator[Any]:
 
     reason = unavailable_reason()
     if reason is not None:
-        _missing(reason)
+        skip_or_fail(reason)
     with GStreamerRtspServer() as server:
         yield server

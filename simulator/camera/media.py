@@ -100,10 +100,13 @@ def build_command(
     width, height = config.size
     rate = f"{config.fps.numerator}/{config.fps.denominator}"
     cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "warning"]
-    cmd += ["-re", "-f", "lavfi", "-i", f"{config.pattern}=size={width}x{height}:rate={rate}"]
+    # A camera makes frames in real time from the start: no -re initial burst (ffmpeg reads
+    # the first 0.5 s at once by default, which no camera does).
+    live = ["-re", "-readrate_initial_burst", "0"]
+    cmd += [*live, "-f", "lavfi", "-i", f"{config.pattern}=size={width}x{height}:rate={rate}"]
     if config.audio != "none":
         sample_rate = 8000 if config.audio in ("pcmu", "pcma") else 48000
-        cmd += ["-re", "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate={sample_rate}"]
+        cmd += [*live, "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate={sample_rate}"]
     gop = str(config.keyframe_interval)
     kbits = max(1, config.bitrate // 1000)
     cmd += [

@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import select
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from mediagrid.process import die_with_parent_preexec
+from mediagrid.process import die_with_parent_preexec, stop_group
 
 READY_TIMEOUT = 20.0
 REPLY_TIMEOUT = 10.0
@@ -114,16 +113,7 @@ class FakeCamera:
     # --- lifecycle -------------------------------------------------------------------------
     def stop(self, grace: float = 5.0) -> int | None:
         """Stops the camera (SIGTERM, then SIGKILL to its process group)."""
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(grace)
-            except subprocess.TimeoutExpired:
-                pass
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
+        stop_group(self.process, grace)
         for stream in (self.process.stdin, self.process.stdout):
             if stream is not None:
                 with contextlib.suppress(OSError):

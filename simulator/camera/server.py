@@ -223,6 +223,8 @@ class CameraServer:
             "clients": len(self.connections),
             "transports": list(self.config.transports),
             "sessions": self._sessions_by_transport(),
+            "delivered": sum(session.sent for connection in self.connections
+                             for session in connection.sessions.values()),
             "credentials": {
                 "user": self.credentials.user,
                 "password": self.credentials.password,

@@ -3,8 +3,11 @@ raw-socket RTSP request, and the UDP ports a process holds."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
+import re
 import socket
 import subprocess
 import time
@@ -130,3 +133,51 @@ def live_children() -> list[int]:
         if int(ppid) == mine and state != "Z":
             found.append(int(entry))
     return found
+
+
+class RawRtsp:
+    """An RTSP client that sends exactly what the test says, on one TCP connection (ffmpeg
+    always re-sends credentials, so it cannot show that a method without them is refused)."""
+
+    def __init__(self, port: int, timeout: float = 10.0) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.cseq = 0
+
+    def request(self, method: str, url: str, **headers: str) -> tuple[int, dict[str, str], str]:
+        """Sends one request; returns (status, headers with lower-case names, body)."""
+        self.cseq += 1
+        lines = [f"{method} {url} RTSP/1.0", f"CSeq: {self.cseq}"]
+        lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError(f"connection closed; got {reply!r}")
+            reply += chunk
+        head, _, body = reply.partition(b"\r\n\r\n")
+        status_line, *header_lines = head.decode().split("\r\n")
+        fields = {k.strip().lower(): v.strip() for k, v in
+                  (line.split(":", 1) for line in header_lines)}
+        while len(body) < int(fields.get("content-length", 0)):
+            body += self.sock.recv(65536)
+        return int(status_line.split()[1]), fields, body.decode(errors="replace")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def authorization(scheme: str, user: str, password: str, method: str, url: str,
+                  challenge: str = "") -> str:
+    """The Authorization value for Basic, or for Digest (MD5, no qop) answering `challenge`."""
+    if scheme == "basic":
+        return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    params = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
+    realm, nonce = params["realm"], params["nonce"]
+
+    def md5(text: str) -> str:
+        return hashlib.md5(text.encode()).hexdigest()
+
+    response = md5(f"{md5(f'{user}:{realm}:{password}')}:{nonce}:{md5(f'{method}:{url}')}")
+    return (f'Digest username="{user}", realm="{realm}", nonce="{nonce}", uri="{url}",'
+            f' response="{response}", algorithm=MD5')

@@ -135,7 +135,7 @@ def test_stall_is_seen_by_a_udp_client_and_keeps_its_session(camera, tmp_path):
     client = clients.start_recording(cam.url, tmp_path / "s.mkv", seconds=30, timeout_s=1,
                                      transport="udp")
     assert wait_until(lambda: _sessions(cam)["udp"] == 1)
-    time.sleep(1)
+    assert wait_until(lambda: cam.status()["delivered"] >= 50, 15)  # frames flowed
     cam.inject("stall")
     assert _sessions(cam)["udp"] == 1  # stalled, not ended
     recording = clients.finish(client, tmp_path / "s.mkv", started)

@@ -190,7 +190,12 @@ def test_a_stall_restarts_after_the_backoff_and_streaming_resumes(free_port: int
         await send_udp_burst(free_port, seconds=1.0)
         # the watchdog kills the quiet run, the backoff delays run 2
         await eventually(lambda: proc.runs >= 2)
-        await send_udp_burst(free_port, seconds=1.0)
+        # Run 2 is spawned, but under load it may not listen yet when a burst starts: send
+        # until it has frames (each burst is far shorter than the stall timeout apart).
+        for _ in range(10):
+            await send_udp_burst(free_port, seconds=1.0)
+            if proc.latest is not None and proc.latest.frame > 0:
+                break
         await eventually(lambda: proc.latest is not None and proc.latest.frame > 0, within=3)
         assert proc.runs == 2
         await proc.stop(grace=0.3)

@@ -83,9 +83,14 @@ def test_h6_instance_id_is_stable_per_process_and_new_per_start(make_harness: An
 
 def test_h12_a_manifest_module_offers_only_its_declared_types() -> None:
     module = sdk.Module.from_manifest(HELLO / "module.yaml")
-    with pytest.raises(ValueError, match=r"not in .*module\.yaml"):
-        module.entity(sdk.EntityType("extra", kind="source", media_types=["video"]))
+
+    @module.entity(sdk.EntityType("extra", kind="source", media_types=["video"]))
+    class Extra(sdk.Entity):
+        pass
+
     assert list(module.entity_types) == ["testsrc", "null"]
+    with pytest.raises(sdk.ConfigurationError, match=r"not in .*module\.yaml"):
+        module.check()
 
 
 def test_n1_n4_one_media_type_per_entity(harness: Harness) -> None:

@@ -105,14 +105,15 @@ def test_health_reflection_and_a_local_flow_that_moves_media(run_module) -> None
     assert status.fields_by_name["last_heartbeat"].message_type.full_name == \
         "google.protobuf.Timestamp"
     src, sink = s.create("testsrc", config={"rate": "50"}), s.create("null")
-    s.pipeline.ConnectEntities(pipeline_pb2.ConnectEntitiesRequest(
+    local = s.pipeline.ConnectEntities(pipeline_pb2.ConnectEntitiesRequest(
         connection_id="c1", source_entity_id=src, target_entity_id=sink, media_type=VIDEO,
-        role=pipeline_pb2.CONNECTION_ROLE_LOCAL), timeout=5)
+        role=pipeline_pb2.CONNECTION_ROLE_LOCAL), timeout=5).connection
+    assert local.transport_protocol == "local" and not local.HasField("endpoint")  # P-16
     s.pipeline.StartFlow(pipeline_pb2.StartFlowRequest(flow_id="f1", connection_ids=["c1"]),
                          timeout=10)
     flow = s.wait_frames("f1", 30)
     assert flow.metrics.fps > 0
-    assert len(ffmpeg_children(module.process.pid)) == 1
+    assert len(ffmpeg_children(module.process.pid)) == 2  # the source and the sink
     s.pipeline.StopFlow(pipeline_pb2.StopFlowRequest(flow_id="f1"), timeout=10)
     assert ffmpeg_children(module.process.pid) == []  # stop killed ffmpeg
 
@@ -201,9 +202,10 @@ def test_sigterm_stops_a_running_flow_and_exits_0(run_module) -> None:  # type: 
     module = run_module()
     s = Stubs(module.address)
     src, sink = s.create("testsrc"), s.create("null")
-    s.pipeline.ConnectEntities(pipeline_pb2.ConnectEntitiesRequest(
+    local = s.pipeline.ConnectEntities(pipeline_pb2.ConnectEntitiesRequest(
         connection_id="c1", source_entity_id=src, target_entity_id=sink, media_type=VIDEO,
-        role=pipeline_pb2.CONNECTION_ROLE_LOCAL), timeout=5)
+        role=pipeline_pb2.CONNECTION_ROLE_LOCAL), timeout=5).connection
+    assert local.transport_protocol == "local" and not local.HasField("endpoint")  # P-16
     s.pipeline.StartFlow(pipeline_pb2.StartFlowRequest(flow_id="f1", connection_ids=["c1"]),
                          timeout=10)
     s.wait_frames("f1", 5)

@@ -1,0 +1,1 @@
+"""The display module: the `display` sink (module.yaml beside this file)."""

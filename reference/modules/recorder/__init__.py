@@ -1,0 +1,1 @@
+"""The recorder module: the `file` sink (module.yaml beside this file)."""

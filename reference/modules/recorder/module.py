@@ -1,0 +1,121 @@
+"""The `file` sink: what arrives is written as it is (stream copy) to fragmented MP4 or MKV.
+
+Fragmented MP4 (`empty_moov`, a fragment at each keyframe) is playable up to its last
+complete fragment however the writer stops, SIGKILL included; MKV writes its clusters as it
+goes. The path is checked when the entity is created or configured (the folder is made if
+missing and must be writable), and an existing file is never overwritten: each ffmpeg run,
+and each new flow, takes the next free name (`door.mp4`, `door.1.mp4`, `door.2.mp4`...).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import tempfile
+from pathlib import Path
+
+from mediagrid import sdk
+from mediagrid.sdk import media
+
+MANIFEST = Path(__file__).with_name("module.yaml")
+FRAGMENTED_MP4 = "+frag_keyframe+empty_moov+default_base_moof"
+FORMATS = {"mp4": "mp4", "mkv": "matroska"}
+
+
+def container_of(config: dict[str, str]) -> str:
+    path = config["path"]
+    extension = os.path.splitext(path)[1].lower().lstrip(".")
+    container = config.get("container") or (extension if extension in FORMATS else "mp4")
+    if extension in FORMATS and extension != container:
+        raise sdk.InvalidArgument(
+            f"config.container {container} does not match config.path {path!r}: name the file"
+            f" .{container}, or set container to {extension}")
+    return container
+
+
+def check_writable(path: str) -> None:
+    """FAILED_PRECONDITION naming config.path unless its folder exists (or can be made) and
+    takes a new file."""
+    if os.path.isdir(path):
+        raise sdk.InvalidArgument(f"config.path {path!r} is a folder: give a file name in it")
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".mediagrid-probe-"):
+            pass
+    except OSError as exc:
+        raise sdk.FailedPrecondition(
+            f"config.path {path!r} is not writable ({exc.strerror or exc}): choose a folder this"
+            " module can write to") from None
+
+
+def free_name(path: str) -> str:
+    """`path` when it does not exist yet, else the first free `stem.N.ext`."""
+    if not os.path.exists(path):
+        return path
+    stem, extension = os.path.splitext(path)
+    n = 1
+    while os.path.exists(f"{stem}.{n}{extension}"):
+        n += 1
+    return f"{stem}.{n}{extension}"
+
+
+class FileSink(media.MediaEntity):
+    async def create(self) -> None:
+        self.check(self.config)
+        self.files: list[str] = []
+
+    async def configure(self, config: dict[str, str]) -> None:
+        self.check(config)
+
+    @staticmethod
+    def check(config: dict[str, str]) -> None:
+        container_of(config)
+        check_writable(config["path"])
+        if config.get("segment_seconds") is not None and int(config["segment_seconds"]) < 1:
+            raise sdk.InvalidArgument("config.segment_seconds must be at least 1")
+
+    def ffmpeg_args(self, quality: media.Quality | None, run: int) -> list[str]:
+        container = container_of(self.config)
+        muxer = ["-movflags", FRAGMENTED_MP4] if container == "mp4" else []
+        if self.config.get("segment_seconds"):
+            target = self._segment_pattern(container)
+            muxer = ["-f", "segment", "-segment_time", self.config["segment_seconds"],
+                     "-segment_format", FORMATS[container], "-reset_timestamps", "1",
+                     "-segment_start_number", str(self._next_segment(target)),
+                     *(["-segment_format_options", f"movflags={FRAGMENTED_MP4}"]
+                       if container == "mp4" else [])]
+        else:
+            target = free_name(self.config["path"])
+            muxer = ["-f", FORMATS[container], *muxer]
+            self.report(f"recording to {target}")
+        self.files.append(target)
+        self.metrics["file"] = target
+        # -flush_packets 1: each fragment reaches the file when it is complete, not when
+        # ffmpeg's output buffer fills (a killed recorder would lose that buffer).
+        return [*self.input_args(), "-map", "0", "-c", "copy", "-flush_packets", "1", *muxer,
+                target]
+
+    def _segment_pattern(self, container: str) -> str:
+        stem, extension = os.path.splitext(self.config["path"])
+        return f"{stem}-%05d{extension or '.' + container}"
+
+    @staticmethod
+    def _next_segment(pattern: str) -> int:
+        taken = glob.glob(pattern.replace("%05d", "[0-9]" * 5))
+        return 1 + max((int(p[-len(os.path.splitext(p)[1]) - 5:][:5]) for p in taken),
+                       default=0)
+
+    def bytes_written(self) -> int:
+        total = 0
+        for target in dict.fromkeys(self.files):
+            paths = glob.glob(target.replace("%05d", "[0-9]" * 5)) if "%05d" in target \
+                else [target]
+            total += sum(os.path.getsize(p) for p in paths if os.path.exists(p))
+        return total
+
+
+def build() -> sdk.Module:
+    module = sdk.Module.from_manifest(MANIFEST)
+    module.entity("file")(FileSink)
+    return module

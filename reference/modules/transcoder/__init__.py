@@ -1,0 +1,1 @@
+"""The transcoder module: `transcode` (video) and `audio-transcode` (module.yaml beside this)."""

@@ -1,0 +1,56 @@
+"""AdjustQuality on a live flow (rule P-9): the transcoder starts an encoder at the new quality,
+switches the connection at its first keyframe and stops the old one. The recording shows the
+new bitrate, and its time codes show no gap beyond one GOP (docs/media.md)."""
+
+from __future__ import annotations
+
+import time
+
+from mediagrid.reference.media.timecode import delta_ms, now_code
+from mediagrid.reference.modules.wiring import Flow
+from mediagrid.v1 import common_pb2
+from tests import support
+from tests.modules import checks
+
+FPS, GOP = 25, 25
+LOW, HIGH = 100_000, 700_000
+
+
+def test_adjust_quality_switches_encoders_without_a_gap(start_module, tmp_path):
+    sources, transcoder = start_module("sources"), start_module("transcoder")
+    recorder = start_module("recorder").client
+    source = sources.client.create("testsrc", {"size": "320x240", "rate": str(FPS),
+                                               "bitrate": "600k", "gop": str(GOP)})
+    converter = transcoder.client.create("transcode", {"bitrate": str(LOW), "gop": str(GOP)})
+    path = tmp_path / "adjusted.mp4"
+    flow = Flow("f1")
+    flow.connect("c1", source, converter)
+    flow.connect("c2", converter, recorder.create("file", {"path": str(path)}))
+    flow.start()
+    checks.wait_frames(recorder, "f1", 3 * FPS)
+    encoder = transcoder.children()
+    assert len(encoder) == 1
+    switched_at = now_code(time.time_ns() // 1_000_000)
+    answer = flow.adjust("c2", common_pb2.QualityProfile(bitrate=HIGH))
+    assert answer.quality.bitrate == HIGH  # the quality in force
+    # The new encoder runs beside the old one until the switch (not stop, then start).
+    assert support.wait_until(lambda: len(transcoder.children()) == 2, 5)
+    # The old encoder is stopped once the connection has switched: one ffmpeg again, another.
+    assert support.wait_until(lambda: len(transcoder.children()) == 1
+                              and transcoder.children() != encoder, 20)
+    frames = recorder.flow("f1").metrics.frames
+    checks.wait_frames(recorder, "f1", frames + 4 * FPS)
+    assert recorder.flow("f1").metrics.restarts == 0  # the recorder never noticed
+    flow.stop()
+
+    codes = checks.timecodes(path, 320, 240)
+    sizes = [size for _, size in checks.packets(path)]
+    assert len(codes) == len(sizes) and None not in codes
+    gap = checks.largest_gap_frames(codes, FPS)
+    assert gap <= 1, f"{gap} frames lost at the switch"  # rule P-9; 1 allows jitter (§4.4)
+    before = [s for c, s in zip(codes, sizes, strict=True) if delta_ms(c, switched_at) < 0]
+    after = [s for c, s in zip(codes, sizes, strict=True) if delta_ms(c, switched_at) > 2000]
+    assert len(before) >= 2 * FPS and len(after) >= FPS
+    rate_before = sum(before) * 8 * FPS / len(before)
+    rate_after = sum(after) * 8 * FPS / len(after)
+    assert rate_after > 2.5 * rate_before, (rate_before, rate_after)

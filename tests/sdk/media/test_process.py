@@ -1,0 +1,69 @@
+"""MediaProcess with real ffmpeg: the stall rule waits for a source that went away and restarts
+a process that stopped working on live input; frames counted on its MPEG-TS output; a stop
+that lets ffmpeg finish (end of input) instead of killing it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from mediagrid.reference.media import ffmpeg_path
+from mediagrid.sdk.media import INPUT_ARGS, OUTPUT_ARGS, MediaProcess
+from mediagrid.sdk.media.entity import LIVE_INPUT
+from tests import support
+
+NULL_SINK = [ffmpeg_path(), "-loglevel", "warning", *INPUT_ARGS, "-f", "null", "-"]
+
+
+def run(coro) -> None:  # type: ignore[no-untyped-def]
+    asyncio.run(asyncio.wait_for(coro, 60))
+
+
+def test_a_sink_whose_input_went_quiet_waits_instead_of_restarting():
+    async def main() -> None:
+        process = MediaProcess("waits", NULL_SINK, stdin=True, input_idle=lambda: None,
+                               stall_timeout=0.5, start_timeout=0.5)
+        await process.start()
+        try:
+            await asyncio.sleep(2.5)  # five stall periods with nothing to work on
+            assert process.restarts == 0 and process.running and not process.stalled()
+        finally:
+            await process.stop()
+    run(main())
+
+
+def test_a_process_that_makes_no_frames_from_live_input_is_restarted():
+    async def main() -> None:
+        process = MediaProcess("stuck", NULL_SINK, stdin=True, input_idle=lambda: 0.0,
+                               stall_timeout=0.5, start_timeout=0.5)
+        await process.start()
+        try:
+            for _ in range(100):
+                process.write(b"\x00" * 1316)  # "live" input that is not media
+                await asyncio.sleep(0.03)
+                if process.restarts:
+                    break
+            assert process.restarts >= 1 and process.ffmpeg.stalls >= 1
+        finally:
+            await process.stop()
+    run(main())
+
+
+def test_frames_are_counted_on_the_mpegts_output_and_stop_lets_ffmpeg_finish():
+    async def main() -> None:
+        source = MediaProcess("source", [
+            ffmpeg_path(), "-loglevel", "warning", *LIVE_INPUT, "-f", "lavfi", "-i",
+            "testsrc2=size=160x120:rate=25", "-c:v", "mpeg2video", *OUTPUT_ARGS], ts_output=True)
+        sink = MediaProcess("sink", NULL_SINK, stdin=True)
+        assert source.feed is not None
+        source.feed.subscribers.append(lambda feed, items: sink.write(
+            b"".join(packet for packet, _ in items)))
+        await sink.start()
+        await source.start()
+        await support.eventually(lambda: source.frames.total >= 60 and sink.frames.total >= 10,
+                                 30)
+        assert 15 < source.frames.rate() < 35  # real time, windowed
+        await source.stop()
+        code = await asyncio.wait_for(sink.ffmpeg.stop(grace=5), 10)
+        assert code == 0  # end of input: ffmpeg finished by itself, not killed
+        await sink.stop()
+    run(main())

@@ -1,0 +1,150 @@
+"""A connection's two ends over real loopback sockets: the Destination (source side) starts a
+target at a keyframe, switches encoders between frames, reconnects over TCP; the Receiver
+(target side) binds the bind host, counts what arrives and hands it on."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+
+from mediagrid.reference.media import ffmpeg_path
+from mediagrid.sdk import Endpoint
+from mediagrid.sdk.media import Destination, Feed, Receiver, endpoints, ts
+from mediagrid.v1 import common_pb2
+from tests import support
+from tests.sdk.media.conftest import FRAMES, GOP
+
+
+def packets_of(data: bytes) -> list[bytes]:
+    return ts.PacketSplitter().feed(data)
+
+
+def decodable_frames(data: bytes) -> tuple[int, str]:
+    """Frames ffmpeg decodes from an MPEG-TS byte string, and what it complained about."""
+    result = subprocess.run(
+        [ffmpeg_path(), "-hide_banner", "-loglevel", "warning", "-f", "mpegts", "-i", "pipe:0",
+         "-f", "null", "-", "-progress", "pipe:1", "-nostats"],
+        input=data, capture_output=True, timeout=60)
+    frames = [line for line in result.stdout.decode().split() if line.startswith("frame=")]
+    return int(frames[-1].split("=")[1]), result.stderr.decode()
+
+
+async def received_over_udp(feed_pushes, switch_at: int | None = None,
+                            to: Feed | None = None) -> tuple[bytes, Destination, Feed | None]:
+    """Runs a Receiver and a Destination on loopback, pushes the given (feed, bytes) pairs
+    (switching to `to` before push number `switch_at`), and returns what arrived."""
+    receiver = Receiver(Endpoint("udp://127.0.0.1:1?pkt_size=1316"))
+    receiver.address = endpoints.Address("mpegts-udp", "127.0.0.1", 0)
+    endpoint = await receiver.open()
+    got: list[bytes] = []
+    receiver.consumers.append(got.append)
+    destination = Destination(endpoints.address_of(endpoint))
+    await destination.open()
+    destination.attach(feed_pushes[0][0])
+    try:
+        for n, (feed, data) in enumerate(feed_pushes):
+            if n == switch_at:
+                assert to is not None
+                destination.switch_to(to)
+            feed.push(data)
+            await asyncio.sleep(0.002)  # the loopback and the receiving callback keep up
+        sent = destination.bytes.total
+        await support.eventually(lambda: receiver.bytes.total == sent, 10)
+        last_feed = destination.feed
+    finally:
+        destination.close()
+        receiver.close()
+    return b"".join(got), destination, last_feed
+
+
+def test_a_target_joining_mid_stream_starts_at_a_keyframe(h264_ts, chunks):
+    feed = Feed()
+    pieces = chunks(h264_ts, 1316)
+    early = pieces[: len(pieces) // 3]
+    for piece in early:  # the source has been running before the target joins
+        feed.push(piece)
+    data, destination, _ = asyncio.run(
+        received_over_udp([(feed, p) for p in pieces[len(early):]]))
+    first = packets_of(data)[:3]
+    assert [ts.pid_of(p) for p in first[:2]] == [ts.PAT_PID, 0x1000]  # tables first
+    assert ts.inspect(first[2]).keyframe  # then a keyframe: decodable from its first frame
+    frames, complaints = decodable_frames(data)
+    assert frames == destination.frames.total and 0 < frames < FRAMES
+    assert frames % GOP == 0  # whole GOPs from a keyframe on
+    assert "corrupt" not in complaints.lower() and "error" not in complaints.lower()
+
+
+def test_a_switch_cuts_between_frames_and_the_target_decodes_on(h264_ts, other_ts, chunks):
+    old, new = Feed(), Feed()
+    old_pieces, new_pieces = chunks(h264_ts, 1316), chunks(other_ts, 1316)
+    pushes = []  # both encoders run side by side, as during a quality switch
+    for n in range(max(len(old_pieces), len(new_pieces))):
+        pushes += [(old, old_pieces[n])] if n < len(old_pieces) else []
+        pushes += [(new, new_pieces[n])] if n < len(new_pieces) else []
+    switch_at = len(pushes) // 3
+    data, destination, last_feed = asyncio.run(received_over_udp(pushes, switch_at, new))
+    assert destination.switches == 1 and last_feed is new
+    frames, complaints = decodable_frames(data)
+    assert frames == destination.frames.total
+    assert "error" not in complaints.lower() and "non-monoton" not in complaints
+    counter: dict[int, int] = {}
+    for packet in packets_of(data):  # one continuous stream for the target
+        pid = ts.pid_of(packet)
+        if packet[3] & 0x10:
+            assert pid not in counter or packet[3] & 0x0F == (counter[pid] + 1) % 16
+            counter[pid] = packet[3] & 0x0F
+
+
+def test_tcp_destination_reconnects_to_a_target_that_comes_back(h264_ts, chunks):
+    async def run() -> None:
+        receiver = Receiver(Endpoint("tcp://127.0.0.1:1", "mpegts-tcp"))
+        receiver.address = endpoints.Address("mpegts-tcp", "127.0.0.1", 0)
+        endpoint = await receiver.open()
+        assert endpoint.url.startswith("tcp://127.0.0.1:") and endpoint.transport == "mpegts-tcp"
+        feed = Feed()
+        destination = Destination(endpoints.address_of(endpoint))
+        await destination.open()
+        destination.attach(feed)
+        pieces = chunks(h264_ts, 1316)
+        try:
+            async def push_until(condition) -> None:
+                async with asyncio.timeout(15):
+                    for piece in pieces * 50:
+                        feed.push(piece)
+                        await asyncio.sleep(0.002)
+                        if condition():
+                            return
+            await push_until(lambda: receiver.frames.total >= 10)
+            receiver.close()  # the target goes away and comes back on the same port
+            again = Receiver(endpoint)
+            again.address = endpoints.address_of(endpoint)
+            await again.open()
+            await push_until(lambda: again.frames.total >= 10)
+            again.close()
+        finally:
+            destination.close()
+            receiver.close()
+    asyncio.run(run())
+
+
+def test_receiver_binds_the_bind_host_and_keeps_the_advertised_endpoint():
+    async def run() -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+            taken.bind(("127.0.0.1", 0))
+            port = taken.getsockname()[1]
+            advertised = Endpoint(f"udp://camera-host.example:{port}?pkt_size=1316",
+                                  format=common_pb2.MediaFormat(container="mpegts"))
+            receiver = Receiver(advertised, bind_host="127.0.0.1")
+            endpoint = await receiver.open()  # the port was taken: another, same host
+            try:
+                assert endpoint.url.startswith("udp://camera-host.example:")
+                assert endpoint.url.endswith("?pkt_size=1316") and f":{port}?" not in endpoint.url
+                assert endpoint.format.container == "mpegts"
+                bound = receiver.address.port
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+                    probe.sendto(b"\x47" + bytes(187), ("127.0.0.1", bound))
+                await support.eventually(lambda: receiver.bytes.total == 188, 5)
+            finally:
+                receiver.close()
+    asyncio.run(run())
