@@ -91,6 +91,7 @@ def to_json(info: module_pb2.ModuleInfo) -> dict[str, Any]:
 def run_status(address: str, *, as_json: bool = False, tls_ca: Path | None = None) -> int:
     from mediagrid.reference.orchestrator.planning.views import (
         entity_table,
+        flow_errors,
         flow_table,
         list_entities,
         list_flows,
@@ -124,6 +125,8 @@ def run_status(address: str, *, as_json: bool = False, tls_ca: Path | None = Non
         out.print(entity_table(entities))
     if flows:
         out.print(flow_table(flows))
+        for line in flow_errors(flows):
+            out.print(line)
     return EXIT_OK
 
 

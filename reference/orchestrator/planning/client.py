@@ -11,7 +11,12 @@ from google.protobuf import json_format
 from rich.console import Console
 from rich.markup import escape
 
-from mediagrid.reference.orchestrator.planning.views import flow_table, list_flows, state_of
+from mediagrid.reference.orchestrator.planning.views import (
+    flow_errors,
+    flow_table,
+    list_flows,
+    state_of,
+)
 from mediagrid.reference.orchestrator.status import _channel, _fail, _metadata, _unreachable
 from mediagrid.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
 
@@ -34,7 +39,10 @@ async def run_pipeline_command(args: argparse.Namespace) -> int:
                     print(json.dumps({"ok": True, "flows": [to_json(f) for f in flows]},
                                      indent=2))
                 elif flows:
-                    Console(highlight=False).print(flow_table(flows))
+                    out = Console(highlight=False)
+                    out.print(flow_table(flows))
+                    for line in flow_errors(flows):
+                        out.print(line)
                 else:
                     err.print("no flows: make one with `mediagrid pipeline create SOURCE SINK`")
                 return EXIT_OK

@@ -47,9 +47,13 @@ def flow_table(flows: list[pipeline_pb2.Flow], title: str = "flows") -> Table:
                      f"{flow.metrics.fps:.1f}" if flow.metrics.fps else "-",
                      rate(last.bitrate_bps if last else 0), rate(flow.status.bandwidth_usage),
                      f"{latency} ms" if latency >= 0 else "-", escape(path_of(flow)))
-        if state == "ERROR" and flow.status.error_message:
-            grid.add_row("", f"[red]{escape(flow.status.error_message)}[/]", "", "", "", "", "")
     return grid
+
+
+def flow_errors(flows: list[pipeline_pb2.Flow]) -> list[str]:
+    """One line per flow in ERROR, with why (printed under the table, not in it)."""
+    return [f"[red]{escape(f.id)}[/]: {escape(f.status.error_message)}" for f in flows
+            if state_of(f) == "ERROR" and f.status.error_message]
 
 
 async def list_flows(stub: orchestrator_pb2_grpc.OrchestratorServiceStub,
@@ -88,7 +92,7 @@ def entity_table(entities: list[entity_pb2.Entity]) -> Table:
     grid = Table(title="entities", title_justify="left")
     for column in ("module", "entity", "kind", "type", "media", "state"):
         grid.add_column(column, no_wrap=True)
-    grid.add_column("error", overflow="ellipsis", min_width=12)
+    grid.add_column("error", no_wrap=True, overflow="ellipsis", max_width=40)
     for entity in entities:
         kind = entity.WhichOneof("entity") or ""
         e = getattr(entity, kind) if kind else None
