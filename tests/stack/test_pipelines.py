@@ -11,7 +11,7 @@ from pathlib import Path
 import grpc
 
 from mediagrid.v1 import entity_pb2, orchestrator_pb2
-from tests.orchestrator.conftest import client, orchestrator, ready, run
+from tests.orchestrator.conftest import client, orchestrator, ready, run, write_module
 from tests.stack.helpers import AUDIO, kind, make, ref, refused, write_pipes
 
 op = orchestrator_pb2
@@ -170,5 +170,37 @@ def test_forwarding_keeps_the_callers_deadline_and_the_modules_answer(tmp_path: 
             text = await refused(stub.GetEntityStatus(status, timeout=10),
                                  grpc.StatusCode.NOT_FOUND)
             assert "nope" in text
+
+    run(body())
+
+
+def test_list_entities_over_all_modules_pages_past_a_module_that_is_not_ready(
+        tmp_path: Path) -> None:
+    mods = modules(tmp_path)
+    write_module(mods, "late", types=("thing",), env={"START_DELAY": "600"})
+
+    async def body() -> None:
+        async with orchestrator(tmp_path / "state.sqlite", mods) as app, \
+                client(app) as stub:
+            await ready(app, "cams", "conv", "screens")
+            made = [("cams", "c1"), ("cams", "c2"), ("screens", "s1")]
+            for module_id, entity_id in made:
+                await make(stub, module_id, "cam" if module_id == "cams" else "screen",
+                           entity_id)
+            seen, token = [], ""
+            while True:  # "late" (STARTING, between conv and screens) is skipped, no error
+                request = op.OrchestratorServiceListEntitiesRequest()
+                request.request.page.page_size, request.request.page.page_token = 2, token
+                page = await stub.ListEntities(request, timeout=10)
+                assert page.entities
+                seen += [(e.module_id, getattr(e, e.WhichOneof("entity")).id)
+                         for e in page.entities]
+                token = page.next_page_token
+                if not token:
+                    break
+            assert seen == made
+            text = await refused(stub.ListEntities(op.OrchestratorServiceListEntitiesRequest(
+                module_id="late"), timeout=10), grpc.StatusCode.UNAVAILABLE)
+            assert "'late' is STARTING, not READY" in text
 
     run(body())
