@@ -28,11 +28,11 @@ def rate(bps: int) -> str:
 
 
 def path_of(flow: pipeline_pb2.Flow) -> str:
+    """The flow's entities, source to sink (their modules are in the entities table)."""
     if not flow.connections:
         return ""
-    ends = [f"{flow.connections[0].source_module_id}/{flow.connections[0].source_entity_id}"]
-    ends += [f"{c.target_module_id}/{c.target_entity_id}" for c in flow.connections]
-    return " -> ".join(ends)
+    return " -> ".join([flow.connections[0].source_entity_id,
+                        *(c.target_entity_id for c in flow.connections)])
 
 
 def flow_table(flows: list[pipeline_pb2.Flow], title: str = "flows") -> Table:
