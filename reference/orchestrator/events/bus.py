@@ -99,21 +99,14 @@ class EventBus:
                       ) -> orchestrator_pb2.EventEnvelope:
         """Writes an orchestrator-made event about `module_id` (rule E-17); returns its
         envelope once it is in the log. Raises writer.BusClosed or log.LogWriteError."""
-        if not module_id:
-            raise ValueError("publish() needs the id of the module the event is about")
-        self._sequence += 1
-        report = event_pb2.ModuleReport()
-        h = report.header
-        h.module_id, h.instance_id, h.sequence = (
-            module_id, self.orchestrator_instance_id, self._sequence)
+        report = self._own_report(module_id, "publish()")
         e = report.event
         e.CopyFrom(event)
         e.id = e.id or f"{self.orchestrator_instance_id}-{self._sequence}"
         e.source_module_id = e.source_module_id or module_id
         e.severity = e.severity or event_pb2.EVENT_SEVERITY_INFO
         if not e.HasField("timestamp"):
-            self._last_event_ns = max(int(self._clock() * 1e9), self._last_event_ns)
-            e.timestamp.FromNanoseconds(self._last_event_ns)
+            e.timestamp.FromNanoseconds(self._stamp())
         outcome = await self._writer.append([report])
         return wire.envelope(outcome.entries[0].frame)
 
@@ -121,20 +114,30 @@ class EventBus:
                               ) -> orchestrator_pb2.EventEnvelope:
         """Writes an orchestrator-made metrics sample about `module_id` (the flow monitor's,
         rule E-25), as publish() writes an event."""
+        report = self._own_report(module_id, "publish_metrics()")
+        report.metrics.CopyFrom(metrics)
+        report.metrics.module_id = report.metrics.module_id or module_id
+        if not report.metrics.HasField("timestamp"):
+            report.metrics.timestamp.FromNanoseconds(self._stamp())
+        outcome = await self._writer.append([report])
+        return wire.envelope(outcome.entries[0].frame)
+
+    def _own_report(self, module_id: str, caller: str) -> event_pb2.ModuleReport:
+        """A report with the orchestrator's own header: the subject module, this bus's
+        instance and its next sequence."""
         if not module_id:
-            raise ValueError("publish_metrics() needs the id of the module it is about")
+            raise ValueError(f"{caller} needs the id of the module the report is about")
         self._sequence += 1
         report = event_pb2.ModuleReport()
         h = report.header
         h.module_id, h.instance_id, h.sequence = (
             module_id, self.orchestrator_instance_id, self._sequence)
-        report.metrics.CopyFrom(metrics)
-        report.metrics.module_id = report.metrics.module_id or module_id
-        if not report.metrics.HasField("timestamp"):
-            self._last_event_ns = max(int(self._clock() * 1e9), self._last_event_ns)
-            report.metrics.timestamp.FromNanoseconds(self._last_event_ns)
-        outcome = await self._writer.append([report])
-        return wire.envelope(outcome.entries[0].frame)
+        return report
+
+    def _stamp(self) -> int:
+        """Now in ns, never before the previous own report's time (rule E-9)."""
+        self._last_event_ns = max(int(self._clock() * 1e9), self._last_event_ns)
+        return self._last_event_ns
 
     # -- envelopes out -----------------------------------------------------------------------
     async def subscribe(self, request: orchestrator_pb2.SubscribeToEventsRequest,
