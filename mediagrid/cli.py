@@ -31,6 +31,7 @@ COMMANDS: tuple[str, ...] = (
     "mediagrid.simulator.module.command",
     "mediagrid.simulator.proxy.command",
     "mediagrid.simulator.chaos.command",
+    "mediagrid.reference.orchestrator.planning.command",
 )
 
 DESCRIPTION = """\
@@ -45,6 +46,8 @@ examples:
   mediagrid validate fixtures/modules/*/module.yaml   check module.yaml files
   mediagrid module run examples/python/hello          run a module from its folder
   mediagrid camera --port 8554                        serve a fake RTSP camera
+  mediagrid up                                        the demo stack: pattern and tone,
+                                                      recorded and shown in a browser
   mediagrid up --modules examples                     run the orchestrator and its modules
   mediagrid status                                    the modules of a running orchestrator
   mediagrid simulate --fleet 20 --out fleet           write 20 simulated (faulty) modules

@@ -72,7 +72,8 @@ def test_every_service_of_the_contract_is_generated() -> None:
         "OrchestratorService": (
             orchestrator_pb2,
             {"ListModules", "GetModule", "FindModules", "SubscribeToEvents", "CreatePipeline",
-             "RestartModule", "CreateEntity", "StartFlow"},
+             "RestartModule", "CreateEntity", "StartFlow", "DeletePipeline", "ListConnections",
+             "ListFlows"},
         ),
     }
     for name, (module, methods) in services.items():

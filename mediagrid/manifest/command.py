@@ -71,7 +71,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.paths:
         args._parser.error("give at least one PATH (a module.yaml or its folder)")
     results: list[tuple[str, ModuleManifest | ManifestError]] = []
+    stacks = _stack_files(args.paths)  # stack files (docs/stacks.md) are checked too
     for path in args.paths:
+        if path in stacks:
+            results.append((path, stacks[path]))
+            continue
         file = str(manifest_file(path))  # a folder means folder/module.yaml: name what was read
         try:
             results.append((file, load_manifest(path)))
@@ -87,3 +91,28 @@ def run(args: argparse.Namespace) -> int:
         if len(results) > 1:
             out.print(f"{len(results)} files: {len(results) - invalid} valid, {invalid} invalid")
     return EXIT_INVALID if invalid else EXIT_OK
+
+
+def _stack_files(paths: list[str]) -> dict[str, Any]:
+    """Verdicts of the paths that are stack files: a Stack's summary stands in for a
+    ModuleManifest (it has id and entity_types), its problems make a ManifestError."""
+    from mediagrid.manifest.model import ManifestError
+    from mediagrid.reference.stacks.model import is_stack_file, verdict
+
+    found: dict[str, Any] = {}
+    for path in paths:
+        if is_stack_file(path):
+            stack, problems = verdict(path)
+            found[path] = ManifestError(problems) if stack is None else _StackSummary(stack)
+    return found
+
+
+class _StackSummary:
+    """What print_verdict and verdict_json read of a valid file, for a stack."""
+
+    def __init__(self, stack: Any) -> None:
+        self.id = stack.name
+        self.entity_types = stack.entities
+        self.warnings: list[Any] = []
+        self.summary = (f"stack {stack.name}, {len(stack.manifests)} modules,"
+                        f" {len(stack.entities)} entities, {len(stack.pipelines)} pipelines")

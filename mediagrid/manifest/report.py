@@ -36,8 +36,9 @@ def print_verdict(out: Console, file: str, result: ModuleManifest | ManifestErro
             print_problem(out, problem)
         return
     types = len(result.entity_types)
-    out.print(f"[green]✓[/] {escape(file)}  [green]valid[/]  (module {escape(result.id)}, "
-              f"{types} entity type{'s' if types != 1 else ''})")
+    summary = getattr(result, "summary", "")  # a stack file (docs/stacks.md) says its own
+    out.print(f"[green]✓[/] {escape(file)}  [green]valid[/]  " + (f"({escape(summary)})" if summary
+              else f"(module {escape(result.id)}, {types} entity type{'s' if types != 1 else ''})"))
     for problem in result.warnings:
         print_problem(out, problem)
 

@@ -27,6 +27,7 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_TYPE_INFO: _ClassVar[EventType]
     EVENT_TYPE_MODULE_STATE_CHANGED: _ClassVar[EventType]
     EVENT_TYPE_MODULE_RESTARTED: _ClassVar[EventType]
+    EVENT_TYPE_FLOW_STATE_CHANGED: _ClassVar[EventType]
 
 class EventSeverity(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -49,6 +50,7 @@ EVENT_TYPE_WARNING: EventType
 EVENT_TYPE_INFO: EventType
 EVENT_TYPE_MODULE_STATE_CHANGED: EventType
 EVENT_TYPE_MODULE_RESTARTED: EventType
+EVENT_TYPE_FLOW_STATE_CHANGED: EventType
 EVENT_SEVERITY_UNSPECIFIED: EventSeverity
 EVENT_SEVERITY_INFO: EventSeverity
 EVENT_SEVERITY_WARNING: EventSeverity

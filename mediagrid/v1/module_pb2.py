@@ -27,29 +27,29 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from mediagrid.v1 import common_pb2 as mediagrid_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19mediagrid/v1/module.proto\x12\x0cmediagrid.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19mediagrid/v1/common.proto\"\xf4\x01\n\x0cModuleStatus\x12(\n\x05state\x18\x01 \x01(\x0e\x32\x19.mediagrid.v1.ModuleState\x12*\n\x06health\x18\x02 \x01(\x0e\x32\x1a.mediagrid.v1.HealthStatus\x12\x15\n\rerror_message\x18\x03 \x01(\t\x12\x32\n\x0elast_heartbeat\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0binstance_id\x18\x05 \x01(\t\x12.\n\nstarted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd2\x01\n\x0e\x45ntityTypeInfo\x12\x0c\n\x04type\x18\x01 \x01(\t\x12&\n\x04kind\x18\x02 \x01(\x0e\x32\x18.mediagrid.v1.EntityKind\x12\x36\n\x0c\x63\x61pabilities\x18\x03 \x03(\x0b\x32 .mediagrid.v1.EntityCapabilities\x12=\n\x13output_capabilities\x18\x04 \x03(\x0b\x32 .mediagrid.v1.EntityCapabilities\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\"\x91\x02\n\nModuleInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x14\n\x0cgrpc_address\x18\x05 \x01(\t\x12*\n\x06status\x18\x06 \x01(\x0b\x32\x1a.mediagrid.v1.ModuleStatus\x12\x32\n\x0c\x65ntity_types\x18\x07 \x03(\x0b\x32\x1c.mediagrid.v1.EntityTypeInfo\x12\x15\n\rrestart_count\x18\x08 \x01(\x05\x12\x15\n\rmanifest_path\x18\t \x01(\t\x12\x12\n\nlast_error\x18\n \x01(\t\x12\x0b\n\x03pid\x18\x0b \x01(\x05\"\x14\n\x12HealthCheckRequest\"\xaf\x01\n\x13HealthCheckResponse\x12\x11\n\tmodule_id\x18\x01 \x01(\t\x12*\n\x06status\x18\x02 \x01(\x0b\x32\x1a.mediagrid.v1.ModuleStatus\x12\x32\n\x0c\x65ntity_types\x18\x03 \x03(\x0b\x32\x1c.mediagrid.v1.EntityTypeInfo\x12\x14\n\x0c\x65ntity_count\x18\x04 \x01(\x05\x12\x0f\n\x07version\x18\x05 \x01(\t\"R\n\x0fShutdownRequest\x12/\n\x0cgrace_period\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06reason\x18\x02 \x01(\t\"%\n\x10ShutdownResponse\x12\x11\n\tinitiated\x18\x01 \x01(\x08*\x91\x01\n\x0bModuleState\x12\x1c\n\x18MODULE_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15MODULE_STATE_STARTING\x10\x01\x12\x16\n\x12MODULE_STATE_READY\x10\x02\x12\x16\n\x12MODULE_STATE_ERROR\x10\x03\x12\x19\n\x15MODULE_STATE_STOPPING\x10\x04\x32\xae\x01\n\rModuleService\x12R\n\x0bHealthCheck\x12 .mediagrid.v1.HealthCheckRequest\x1a!.mediagrid.v1.HealthCheckResponse\x12I\n\x08Shutdown\x12\x1d.mediagrid.v1.ShutdownRequest\x1a\x1e.mediagrid.v1.ShutdownResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19mediagrid/v1/module.proto\x12\x0cmediagrid.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19mediagrid/v1/common.proto\"\xf4\x01\n\x0cModuleStatus\x12(\n\x05state\x18\x01 \x01(\x0e\x32\x19.mediagrid.v1.ModuleState\x12*\n\x06health\x18\x02 \x01(\x0e\x32\x1a.mediagrid.v1.HealthStatus\x12\x15\n\rerror_message\x18\x03 \x01(\t\x12\x32\n\x0elast_heartbeat\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0binstance_id\x18\x05 \x01(\t\x12.\n\nstarted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd2\x01\n\x0e\x45ntityTypeInfo\x12\x0c\n\x04type\x18\x01 \x01(\t\x12&\n\x04kind\x18\x02 \x01(\x0e\x32\x18.mediagrid.v1.EntityKind\x12\x36\n\x0c\x63\x61pabilities\x18\x03 \x03(\x0b\x32 .mediagrid.v1.EntityCapabilities\x12=\n\x13output_capabilities\x18\x04 \x03(\x0b\x32 .mediagrid.v1.EntityCapabilities\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\"\xa7\x02\n\nModuleInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x14\n\x0cgrpc_address\x18\x05 \x01(\t\x12*\n\x06status\x18\x06 \x01(\x0b\x32\x1a.mediagrid.v1.ModuleStatus\x12\x32\n\x0c\x65ntity_types\x18\x07 \x03(\x0b\x32\x1c.mediagrid.v1.EntityTypeInfo\x12\x15\n\rrestart_count\x18\x08 \x01(\x05\x12\x15\n\rmanifest_path\x18\t \x01(\t\x12\x12\n\nlast_error\x18\n \x01(\t\x12\x0b\n\x03pid\x18\x0b \x01(\x05\x12\x14\n\x0c\x63onfigurable\x18\x0c \x01(\x08\"\x14\n\x12HealthCheckRequest\"\xaf\x01\n\x13HealthCheckResponse\x12\x11\n\tmodule_id\x18\x01 \x01(\t\x12*\n\x06status\x18\x02 \x01(\x0b\x32\x1a.mediagrid.v1.ModuleStatus\x12\x32\n\x0c\x65ntity_types\x18\x03 \x03(\x0b\x32\x1c.mediagrid.v1.EntityTypeInfo\x12\x14\n\x0c\x65ntity_count\x18\x04 \x01(\x05\x12\x0f\n\x07version\x18\x05 \x01(\t\"R\n\x0fShutdownRequest\x12/\n\x0cgrace_period\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06reason\x18\x02 \x01(\t\"%\n\x10ShutdownResponse\x12\x11\n\tinitiated\x18\x01 \x01(\x08*\x91\x01\n\x0bModuleState\x12\x1c\n\x18MODULE_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15MODULE_STATE_STARTING\x10\x01\x12\x16\n\x12MODULE_STATE_READY\x10\x02\x12\x16\n\x12MODULE_STATE_ERROR\x10\x03\x12\x19\n\x15MODULE_STATE_STOPPING\x10\x04\x32\xae\x01\n\rModuleService\x12R\n\x0bHealthCheck\x12 .mediagrid.v1.HealthCheckRequest\x1a!.mediagrid.v1.HealthCheckResponse\x12I\n\x08Shutdown\x12\x1d.mediagrid.v1.ShutdownRequest\x1a\x1e.mediagrid.v1.ShutdownResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mediagrid.v1.module_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_MODULESTATE']._serialized_start=1195
-  _globals['_MODULESTATE']._serialized_end=1340
+  _globals['_MODULESTATE']._serialized_start=1217
+  _globals['_MODULESTATE']._serialized_end=1362
   _globals['_MODULESTATUS']._serialized_start=136
   _globals['_MODULESTATUS']._serialized_end=380
   _globals['_ENTITYTYPEINFO']._serialized_start=383
   _globals['_ENTITYTYPEINFO']._serialized_end=593
   _globals['_MODULEINFO']._serialized_start=596
-  _globals['_MODULEINFO']._serialized_end=869
-  _globals['_HEALTHCHECKREQUEST']._serialized_start=871
-  _globals['_HEALTHCHECKREQUEST']._serialized_end=891
-  _globals['_HEALTHCHECKRESPONSE']._serialized_start=894
-  _globals['_HEALTHCHECKRESPONSE']._serialized_end=1069
-  _globals['_SHUTDOWNREQUEST']._serialized_start=1071
-  _globals['_SHUTDOWNREQUEST']._serialized_end=1153
-  _globals['_SHUTDOWNRESPONSE']._serialized_start=1155
-  _globals['_SHUTDOWNRESPONSE']._serialized_end=1192
-  _globals['_MODULESERVICE']._serialized_start=1343
-  _globals['_MODULESERVICE']._serialized_end=1517
+  _globals['_MODULEINFO']._serialized_end=891
+  _globals['_HEALTHCHECKREQUEST']._serialized_start=893
+  _globals['_HEALTHCHECKREQUEST']._serialized_end=913
+  _globals['_HEALTHCHECKRESPONSE']._serialized_start=916
+  _globals['_HEALTHCHECKRESPONSE']._serialized_end=1091
+  _globals['_SHUTDOWNREQUEST']._serialized_start=1093
+  _globals['_SHUTDOWNREQUEST']._serialized_end=1175
+  _globals['_SHUTDOWNRESPONSE']._serialized_start=1177
+  _globals['_SHUTDOWNRESPONSE']._serialized_end=1214
+  _globals['_MODULESERVICE']._serialized_start=1365
+  _globals['_MODULESERVICE']._serialized_end=1539
 # @@protoc_insertion_point(module_scope)

@@ -56,7 +56,7 @@ class EntityTypeInfo(_message.Message):
     def __init__(self, type: _Optional[str] = ..., kind: _Optional[_Union[_common_pb2.EntityKind, str]] = ..., capabilities: _Optional[_Iterable[_Union[_common_pb2.EntityCapabilities, _Mapping]]] = ..., output_capabilities: _Optional[_Iterable[_Union[_common_pb2.EntityCapabilities, _Mapping]]] = ..., description: _Optional[str] = ...) -> None: ...
 
 class ModuleInfo(_message.Message):
-    __slots__ = ("id", "name", "version", "description", "grpc_address", "status", "entity_types", "restart_count", "manifest_path", "last_error", "pid")
+    __slots__ = ("id", "name", "version", "description", "grpc_address", "status", "entity_types", "restart_count", "manifest_path", "last_error", "pid", "configurable")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -68,6 +68,7 @@ class ModuleInfo(_message.Message):
     MANIFEST_PATH_FIELD_NUMBER: _ClassVar[int]
     LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
     PID_FIELD_NUMBER: _ClassVar[int]
+    CONFIGURABLE_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     version: str
@@ -79,7 +80,8 @@ class ModuleInfo(_message.Message):
     manifest_path: str
     last_error: str
     pid: int
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[str] = ..., description: _Optional[str] = ..., grpc_address: _Optional[str] = ..., status: _Optional[_Union[ModuleStatus, _Mapping]] = ..., entity_types: _Optional[_Iterable[_Union[EntityTypeInfo, _Mapping]]] = ..., restart_count: _Optional[int] = ..., manifest_path: _Optional[str] = ..., last_error: _Optional[str] = ..., pid: _Optional[int] = ...) -> None: ...
+    configurable: bool
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[str] = ..., description: _Optional[str] = ..., grpc_address: _Optional[str] = ..., status: _Optional[_Union[ModuleStatus, _Mapping]] = ..., entity_types: _Optional[_Iterable[_Union[EntityTypeInfo, _Mapping]]] = ..., restart_count: _Optional[int] = ..., manifest_path: _Optional[str] = ..., last_error: _Optional[str] = ..., pid: _Optional[int] = ..., configurable: _Optional[bool] = ...) -> None: ...
 
 class HealthCheckRequest(_message.Message):
     __slots__ = ()

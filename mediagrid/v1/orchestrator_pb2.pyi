@@ -59,34 +59,59 @@ class GetModuleResponse(_message.Message):
     def __init__(self, module: _Optional[_Union[_module_pb2.ModuleInfo, _Mapping]] = ...) -> None: ...
 
 class FindModulesRequest(_message.Message):
-    __slots__ = ("kind", "entity_type", "media_type", "protocol", "codec", "ready_only")
+    __slots__ = ("kind", "entity_type", "media_type", "protocol", "codec", "ready_only", "properties")
+    class PropertiesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     KIND_FIELD_NUMBER: _ClassVar[int]
     ENTITY_TYPE_FIELD_NUMBER: _ClassVar[int]
     MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_FIELD_NUMBER: _ClassVar[int]
     CODEC_FIELD_NUMBER: _ClassVar[int]
     READY_ONLY_FIELD_NUMBER: _ClassVar[int]
+    PROPERTIES_FIELD_NUMBER: _ClassVar[int]
     kind: _common_pb2.EntityKind
     entity_type: str
     media_type: _common_pb2.MediaType
     protocol: str
     codec: str
     ready_only: bool
-    def __init__(self, kind: _Optional[_Union[_common_pb2.EntityKind, str]] = ..., entity_type: _Optional[str] = ..., media_type: _Optional[_Union[_common_pb2.MediaType, str]] = ..., protocol: _Optional[str] = ..., codec: _Optional[str] = ..., ready_only: _Optional[bool] = ...) -> None: ...
+    properties: _containers.ScalarMap[str, str]
+    def __init__(self, kind: _Optional[_Union[_common_pb2.EntityKind, str]] = ..., entity_type: _Optional[str] = ..., media_type: _Optional[_Union[_common_pb2.MediaType, str]] = ..., protocol: _Optional[str] = ..., codec: _Optional[str] = ..., ready_only: _Optional[bool] = ..., properties: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ModuleMatch(_message.Message):
-    __slots__ = ("module", "entity_type")
+    __slots__ = ("module", "entity_type", "rank")
     MODULE_FIELD_NUMBER: _ClassVar[int]
     ENTITY_TYPE_FIELD_NUMBER: _ClassVar[int]
+    RANK_FIELD_NUMBER: _ClassVar[int]
     module: _module_pb2.ModuleInfo
     entity_type: _module_pb2.EntityTypeInfo
-    def __init__(self, module: _Optional[_Union[_module_pb2.ModuleInfo, _Mapping]] = ..., entity_type: _Optional[_Union[_module_pb2.EntityTypeInfo, _Mapping]] = ...) -> None: ...
+    rank: int
+    def __init__(self, module: _Optional[_Union[_module_pb2.ModuleInfo, _Mapping]] = ..., entity_type: _Optional[_Union[_module_pb2.EntityTypeInfo, _Mapping]] = ..., rank: _Optional[int] = ...) -> None: ...
+
+class ModuleMiss(_message.Message):
+    __slots__ = ("module_id", "entity_type", "field", "reason")
+    MODULE_ID_FIELD_NUMBER: _ClassVar[int]
+    ENTITY_TYPE_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    module_id: str
+    entity_type: str
+    field: str
+    reason: str
+    def __init__(self, module_id: _Optional[str] = ..., entity_type: _Optional[str] = ..., field: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class FindModulesResponse(_message.Message):
-    __slots__ = ("matches",)
+    __slots__ = ("matches", "misses")
     MATCHES_FIELD_NUMBER: _ClassVar[int]
+    MISSES_FIELD_NUMBER: _ClassVar[int]
     matches: _containers.RepeatedCompositeFieldContainer[ModuleMatch]
-    def __init__(self, matches: _Optional[_Iterable[_Union[ModuleMatch, _Mapping]]] = ...) -> None: ...
+    misses: _containers.RepeatedCompositeFieldContainer[ModuleMiss]
+    def __init__(self, matches: _Optional[_Iterable[_Union[ModuleMatch, _Mapping]]] = ..., misses: _Optional[_Iterable[_Union[ModuleMiss, _Mapping]]] = ...) -> None: ...
 
 class EventFilter(_message.Message):
     __slots__ = ("module_ids", "event_types", "entity_id", "flow_id", "include_status", "include_metrics", "min_severity")
@@ -303,7 +328,7 @@ class OrchestratorServiceAdjustQualityResponse(_message.Message):
     def __init__(self, connections: _Optional[_Iterable[_Union[_pipeline_pb2.Connection, _Mapping]]] = ...) -> None: ...
 
 class CreatePipelineRequest(_message.Message):
-    __slots__ = ("request_id", "name", "source", "sink", "media_type", "quality", "start")
+    __slots__ = ("request_id", "name", "source", "sink", "media_type", "quality", "start", "pipeline_id", "via", "transport_protocol")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
@@ -311,6 +336,9 @@ class CreatePipelineRequest(_message.Message):
     MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
     QUALITY_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
+    PIPELINE_ID_FIELD_NUMBER: _ClassVar[int]
+    VIA_FIELD_NUMBER: _ClassVar[int]
+    TRANSPORT_PROTOCOL_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     name: str
     source: EntityRef
@@ -318,15 +346,68 @@ class CreatePipelineRequest(_message.Message):
     media_type: _common_pb2.MediaType
     quality: _common_pb2.QualityProfile
     start: bool
-    def __init__(self, request_id: _Optional[str] = ..., name: _Optional[str] = ..., source: _Optional[_Union[EntityRef, _Mapping]] = ..., sink: _Optional[_Union[EntityRef, _Mapping]] = ..., media_type: _Optional[_Union[_common_pb2.MediaType, str]] = ..., quality: _Optional[_Union[_common_pb2.QualityProfile, _Mapping]] = ..., start: _Optional[bool] = ...) -> None: ...
+    pipeline_id: str
+    via: _containers.RepeatedCompositeFieldContainer[EntityRef]
+    transport_protocol: str
+    def __init__(self, request_id: _Optional[str] = ..., name: _Optional[str] = ..., source: _Optional[_Union[EntityRef, _Mapping]] = ..., sink: _Optional[_Union[EntityRef, _Mapping]] = ..., media_type: _Optional[_Union[_common_pb2.MediaType, str]] = ..., quality: _Optional[_Union[_common_pb2.QualityProfile, _Mapping]] = ..., start: _Optional[bool] = ..., pipeline_id: _Optional[str] = ..., via: _Optional[_Iterable[_Union[EntityRef, _Mapping]]] = ..., transport_protocol: _Optional[str] = ...) -> None: ...
 
 class CreatePipelineResponse(_message.Message):
-    __slots__ = ("flow", "created_entities")
+    __slots__ = ("flow", "created_entities", "plan")
     FLOW_FIELD_NUMBER: _ClassVar[int]
     CREATED_ENTITIES_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
     flow: _pipeline_pb2.Flow
     created_entities: _containers.RepeatedCompositeFieldContainer[EntityRef]
-    def __init__(self, flow: _Optional[_Union[_pipeline_pb2.Flow, _Mapping]] = ..., created_entities: _Optional[_Iterable[_Union[EntityRef, _Mapping]]] = ...) -> None: ...
+    plan: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, flow: _Optional[_Union[_pipeline_pb2.Flow, _Mapping]] = ..., created_entities: _Optional[_Iterable[_Union[EntityRef, _Mapping]]] = ..., plan: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DeletePipelineRequest(_message.Message):
+    __slots__ = ("pipeline_id",)
+    PIPELINE_ID_FIELD_NUMBER: _ClassVar[int]
+    pipeline_id: str
+    def __init__(self, pipeline_id: _Optional[str] = ...) -> None: ...
+
+class DeletePipelineResponse(_message.Message):
+    __slots__ = ("deleted", "removed_connections", "destroyed_entities")
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    DESTROYED_ENTITIES_FIELD_NUMBER: _ClassVar[int]
+    deleted: bool
+    removed_connections: _containers.RepeatedScalarFieldContainer[str]
+    destroyed_entities: _containers.RepeatedCompositeFieldContainer[EntityRef]
+    def __init__(self, deleted: _Optional[bool] = ..., removed_connections: _Optional[_Iterable[str]] = ..., destroyed_entities: _Optional[_Iterable[_Union[EntityRef, _Mapping]]] = ...) -> None: ...
+
+class ListConnectionsRequest(_message.Message):
+    __slots__ = ("page", "module_id")
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    MODULE_ID_FIELD_NUMBER: _ClassVar[int]
+    page: _common_pb2.PageRequest
+    module_id: str
+    def __init__(self, page: _Optional[_Union[_common_pb2.PageRequest, _Mapping]] = ..., module_id: _Optional[str] = ...) -> None: ...
+
+class ListConnectionsResponse(_message.Message):
+    __slots__ = ("connections", "next_page_token")
+    CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    connections: _containers.RepeatedCompositeFieldContainer[_pipeline_pb2.Connection]
+    next_page_token: str
+    def __init__(self, connections: _Optional[_Iterable[_Union[_pipeline_pb2.Connection, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListFlowsRequest(_message.Message):
+    __slots__ = ("page", "include_stopped")
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_STOPPED_FIELD_NUMBER: _ClassVar[int]
+    page: _common_pb2.PageRequest
+    include_stopped: bool
+    def __init__(self, page: _Optional[_Union[_common_pb2.PageRequest, _Mapping]] = ..., include_stopped: _Optional[bool] = ...) -> None: ...
+
+class ListFlowsResponse(_message.Message):
+    __slots__ = ("flows", "next_page_token")
+    FLOWS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    flows: _containers.RepeatedCompositeFieldContainer[_pipeline_pb2.Flow]
+    next_page_token: str
+    def __init__(self, flows: _Optional[_Iterable[_Union[_pipeline_pb2.Flow, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class RestartModuleRequest(_message.Message):
     __slots__ = ("module_id", "reason")

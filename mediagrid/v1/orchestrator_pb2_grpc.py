@@ -119,6 +119,21 @@ class OrchestratorServiceStub:
                 request_serializer=mediagrid_dot_v1_dot_orchestrator__pb2.CreatePipelineRequest.SerializeToString,
                 response_deserializer=mediagrid_dot_v1_dot_orchestrator__pb2.CreatePipelineResponse.FromString,
                 _registered_method=True)
+        self.DeletePipeline = channel.unary_unary(
+                '/mediagrid.v1.OrchestratorService/DeletePipeline',
+                request_serializer=mediagrid_dot_v1_dot_orchestrator__pb2.DeletePipelineRequest.SerializeToString,
+                response_deserializer=mediagrid_dot_v1_dot_orchestrator__pb2.DeletePipelineResponse.FromString,
+                _registered_method=True)
+        self.ListConnections = channel.unary_unary(
+                '/mediagrid.v1.OrchestratorService/ListConnections',
+                request_serializer=mediagrid_dot_v1_dot_orchestrator__pb2.ListConnectionsRequest.SerializeToString,
+                response_deserializer=mediagrid_dot_v1_dot_orchestrator__pb2.ListConnectionsResponse.FromString,
+                _registered_method=True)
+        self.ListFlows = channel.unary_unary(
+                '/mediagrid.v1.OrchestratorService/ListFlows',
+                request_serializer=mediagrid_dot_v1_dot_orchestrator__pb2.ListFlowsRequest.SerializeToString,
+                response_deserializer=mediagrid_dot_v1_dot_orchestrator__pb2.ListFlowsResponse.FromString,
+                _registered_method=True)
         self.RestartModule = channel.unary_unary(
                 '/mediagrid.v1.OrchestratorService/RestartModule',
                 request_serializer=mediagrid_dot_v1_dot_orchestrator__pb2.RestartModuleRequest.SerializeToString,
@@ -154,7 +169,8 @@ class OrchestratorServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def FindModules(self, request, context):
-        """Modules offering an entity type that matches a capability query.
+        """Modules offering an entity type that matches a capability query, best first; for every
+        module without a match, why not (FindModulesResponse.misses).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -249,8 +265,35 @@ class OrchestratorServiceServicer:
 
     def CreatePipeline(self, request, context):
         """Plans and builds a pipeline from a source to a sink: creates converters where the sink
-        cannot take the source's output, connects, and (optionally) starts the flow.
-        No path: FAILED_PRECONDITION naming the capability that is missing.
+        cannot take the source's output (the cheapest chain, none when a direct connection
+        works), connects hop by hop (target side first), and (optionally) starts the flow from
+        the sinks upstream. A step that fails undoes the steps already made. No path:
+        FAILED_PRECONDITION naming the capability that is missing and both sides' offers (P-13).
+        Everything it makes is desired state: a module restart brings it back.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePipeline(self, request, context):
+        """Stops a pipeline's flow (sources first), removes its connections and destroys the
+        converters CreatePipeline created for it. Idempotent for ids that existed
+        (deleted=false on repeat); unknown id: NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListConnections(self, request, context):
+        """Connections made through this orchestrator and not removed, in creation order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFlows(self, request, context):
+        """Flows started through this orchestrator, in creation order, each with the status
+        merged from every module it spans (as GetFlowStatus answers).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -354,6 +397,21 @@ def add_OrchestratorServiceServicer_to_server(servicer, server):
                     servicer.CreatePipeline,
                     request_deserializer=mediagrid_dot_v1_dot_orchestrator__pb2.CreatePipelineRequest.FromString,
                     response_serializer=mediagrid_dot_v1_dot_orchestrator__pb2.CreatePipelineResponse.SerializeToString,
+            ),
+            'DeletePipeline': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePipeline,
+                    request_deserializer=mediagrid_dot_v1_dot_orchestrator__pb2.DeletePipelineRequest.FromString,
+                    response_serializer=mediagrid_dot_v1_dot_orchestrator__pb2.DeletePipelineResponse.SerializeToString,
+            ),
+            'ListConnections': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListConnections,
+                    request_deserializer=mediagrid_dot_v1_dot_orchestrator__pb2.ListConnectionsRequest.FromString,
+                    response_serializer=mediagrid_dot_v1_dot_orchestrator__pb2.ListConnectionsResponse.SerializeToString,
+            ),
+            'ListFlows': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFlows,
+                    request_deserializer=mediagrid_dot_v1_dot_orchestrator__pb2.ListFlowsRequest.FromString,
+                    response_serializer=mediagrid_dot_v1_dot_orchestrator__pb2.ListFlowsResponse.SerializeToString,
             ),
             'RestartModule': grpc.unary_unary_rpc_method_handler(
                     servicer.RestartModule,
@@ -803,6 +861,87 @@ class OrchestratorService:
             '/mediagrid.v1.OrchestratorService/CreatePipeline',
             mediagrid_dot_v1_dot_orchestrator__pb2.CreatePipelineRequest.SerializeToString,
             mediagrid_dot_v1_dot_orchestrator__pb2.CreatePipelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePipeline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mediagrid.v1.OrchestratorService/DeletePipeline',
+            mediagrid_dot_v1_dot_orchestrator__pb2.DeletePipelineRequest.SerializeToString,
+            mediagrid_dot_v1_dot_orchestrator__pb2.DeletePipelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListConnections(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mediagrid.v1.OrchestratorService/ListConnections',
+            mediagrid_dot_v1_dot_orchestrator__pb2.ListConnectionsRequest.SerializeToString,
+            mediagrid_dot_v1_dot_orchestrator__pb2.ListConnectionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFlows(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mediagrid.v1.OrchestratorService/ListFlows',
+            mediagrid_dot_v1_dot_orchestrator__pb2.ListFlowsRequest.SerializeToString,
+            mediagrid_dot_v1_dot_orchestrator__pb2.ListFlowsResponse.FromString,
             options,
             channel_credentials,
             insecure,

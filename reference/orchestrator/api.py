@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import grpc
 
-from mediagrid.manifest.model import EntityTypeSpec
 from mediagrid.reference.orchestrator.broker.calls import Broker
 from mediagrid.reference.orchestrator.broker.connections import ConnectionBroker
 from mediagrid.reference.orchestrator.broker.entities import MAX_PAGE, EntityBroker
 from mediagrid.reference.orchestrator.broker.flows import FlowBroker
+from mediagrid.reference.orchestrator.broker.listing import Latest, Listing
 from mediagrid.reference.orchestrator.errors import CallError, invalid
-from mediagrid.reference.orchestrator.modules import READY
-from mediagrid.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
+from mediagrid.reference.orchestrator.planning.find import find_modules
+from mediagrid.reference.orchestrator.planning.pipelines import PipelineBroker
+from mediagrid.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
 if TYPE_CHECKING:
     from mediagrid.reference.orchestrator.discovery import RescanResult
@@ -52,7 +53,8 @@ def answers(method: Handler[R]) -> Handler[R]:
 
 class OrchestratorApi(orchestrator_pb2_grpc.OrchestratorServiceServicer):
     def __init__(self, broker: Broker, events: Subscriptions,
-                 rescan: Callable[[], Awaitable[RescanResult]]) -> None:
+                 rescan: Callable[[], Awaitable[RescanResult]],
+                 latest: Latest = lambda flow_id: None) -> None:
         self.b = broker
         self.modules = broker.modules
         self.events = events
@@ -60,6 +62,8 @@ class OrchestratorApi(orchestrator_pb2_grpc.OrchestratorServiceServicer):
         self.entities = EntityBroker(broker)
         self.connections = ConnectionBroker(broker)
         self.flows = FlowBroker(broker)
+        self.pipelines = PipelineBroker(broker)
+        self.listing = Listing(broker, latest)
 
     def timeout(self, context: grpc.aio.ServicerContext) -> float:
         remaining = context.time_remaining()
@@ -87,16 +91,7 @@ class OrchestratorApi(orchestrator_pb2_grpc.OrchestratorServiceServicer):
 
     @answers
     async def FindModules(self, request: Any, context: Any) -> Any:
-        response = orchestrator_pb2.FindModulesResponse()
-        for supervisor in self.modules:
-            if request.ready_only and supervisor.view.state != READY:
-                continue
-            info = None
-            for spec in sorted(supervisor.manifest.entity_types, key=lambda s: s.type):
-                if matches(spec, request):
-                    info = info or supervisor.view.to_proto()
-                    response.matches.add(module=info, entity_type=spec.to_proto())
-        return response
+        return find_modules((s.view for s in self.modules), request)
 
     @answers
     async def RestartModule(self, request: Any, context: Any) -> Any:
@@ -181,31 +176,29 @@ class OrchestratorApi(orchestrator_pb2_grpc.OrchestratorServiceServicer):
         return orchestrator_pb2.OrchestratorServiceAdjustQualityResponse(
             connections=await self.flows.adjust(request.request, self.timeout(context)))
 
+    # -- pipelines (planning/) -----------------------------------------------------------
+
     @answers
     async def CreatePipeline(self, request: Any, context: Any) -> Any:
-        raise CallError(grpc.StatusCode.UNIMPLEMENTED,
-                        "CreatePipeline (pipeline planning) is not in this orchestrator yet:"
-                        " create the entities, ConnectEntities them and StartFlow yourself")
+        return await self.pipelines.create(request, self.timeout(context))
 
+    @answers
+    async def DeletePipeline(self, request: Any, context: Any) -> Any:
+        return await self.pipelines.delete(request.pipeline_id, self.timeout(context))
 
-def matches(spec: EntityTypeSpec, query: orchestrator_pb2.FindModulesRequest) -> bool:
-    """Every non-empty field of the query matches the entity type (its input side and,
-    for a converter, its output side)."""
-    if query.kind and common_pb2.EntityKind.Value(f"ENTITY_KIND_{spec.kind.upper()}") != \
-            query.kind:
-        return False
-    if query.entity_type and spec.type != query.entity_type:
-        return False
-    output = spec.output
-    media = set(spec.media_types) | set(output.media_types if output else ())
-    protocols = set(spec.protocols) | set(output.protocols if output else ())
-    codecs = set(spec.codecs) | set(output.codecs if output else ())
-    if query.media_type and common_pb2.MediaType.Name(query.media_type).removeprefix(
-            "MEDIA_TYPE_").lower() not in media:
-        return False
-    if query.protocol and query.protocol not in protocols:
-        return False
-    return not (query.codec and query.codec not in codecs)
+    @answers
+    async def ListConnections(self, request: Any, context: Any) -> Any:
+        connections, token = await self.listing.connections(request.page, request.module_id,
+                                                            self.timeout(context))
+        return orchestrator_pb2.ListConnectionsResponse(connections=connections,
+                                                        next_page_token=token)
+
+    @answers
+    async def ListFlows(self, request: Any, context: Any) -> Any:
+        flows, token = await self.listing.flows(
+            request.page, request.include_stopped, await self.pipelines.records.all_flows(),
+            self.timeout(context))
+        return orchestrator_pb2.ListFlowsResponse(flows=flows, next_page_token=token)
 
 
 def _encode(module_id: str) -> str:

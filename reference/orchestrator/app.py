@@ -27,6 +27,7 @@ from mediagrid.reference.orchestrator.desired_state import DesiredState
 from mediagrid.reference.orchestrator.discovery import RescanResult, compare
 from mediagrid.reference.orchestrator.module_events import StateReporter
 from mediagrid.reference.orchestrator.modules import ModuleRegistry
+from mediagrid.reference.orchestrator.monitoring.flows import FlowMonitor, MonitorSettings
 from mediagrid.reference.orchestrator.recovery import Recovery
 from mediagrid.reference.orchestrator.server import OrchestratorServer
 from mediagrid.reference.orchestrator.settings import OrchestratorSettings, dial_address
@@ -43,8 +44,10 @@ log = logging.getLogger("mediagrid.orchestrator")
 class Orchestrator:
     def __init__(self, settings: OrchestratorSettings, *, bus: EventBus | Any = None,
                  event_settings: EventSettings | None = None, clock: Clock = time.monotonic,
-                 rng: random.Random | None = None, out: IO[bytes] | None = None) -> None:
+                 rng: random.Random | None = None, out: IO[bytes] | None = None,
+                 monitor: MonitorSettings | None = None) -> None:
         self.settings = settings
+        self.monitor_settings = monitor or MonitorSettings()
         self.bus = bus
         self._own_bus = bus is None
         self.event_settings = event_settings
@@ -59,6 +62,7 @@ class Orchestrator:
         self.store: DesiredState
         self.server: OrchestratorServer
         self.recovery: Recovery
+        self.monitor: FlowMonitor
 
     async def start(self) -> None:
         """Takes the state file, opens the event log, serves, starts the modules. Raises
@@ -73,7 +77,8 @@ class Orchestrator:
             self.reporter.bus = self.bus
             broker = Broker(self.modules, self.store, ModuleLocks(), self.settings.call_timeout)
             self.recovery = Recovery(broker, self._warn)
-            api = OrchestratorApi(broker, self.bus, self.rescan)
+            self.monitor = FlowMonitor(broker, self.bus, self.monitor_settings)
+            api = OrchestratorApi(broker, self.bus, self.rescan, self.monitor.latest)
             self.server = OrchestratorServer(self.settings, api, self.bus.servicer())
             port = await self.server.start()
         except BaseException:
@@ -81,6 +86,7 @@ class Orchestrator:
             raise
         self.address = dial_address(self.settings.host, port)
         await self.rescan()
+        self.monitor.start()
 
     async def rescan(self) -> RescanResult:
         """Scans the module folders again: starts new modules, retires removed ones (the
@@ -124,6 +130,9 @@ class Orchestrator:
     async def stop(self) -> None:
         """Every module by the shutdown ladder (all at once), then the event log (subscribers
         are told, STREAM_SIGNAL_SHUTTING_DOWN), the server and the state file."""
+        monitor = getattr(self, "monitor", None)
+        if monitor is not None:
+            await monitor.stop()
         supervisors = list(self.modules)
         await asyncio.gather(*(s.stop() for s in supervisors))
         for supervisor in supervisors:

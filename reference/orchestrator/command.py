@@ -8,14 +8,23 @@ stays fast.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 DEFAULT_ADDRESS = "127.0.0.1:50050"
 DEFAULT_STATE = "mediagrid-state.sqlite"
+DEMO_STATE = "mediagrid-demo/state.sqlite"
+DEFAULT_METRICS = "127.0.0.1:9464"
 
 UP_EPILOG = """\
 examples:
+  mediagrid up
+      the demo: a test pattern and a tone, transcoded, recorded to ./mediagrid-demo/ and
+      shown in a window (where there is a display) and a browser preview; prints the
+      preview URL and `recording: PATH`; Ctrl-C leaves a playable recording
+  mediagrid up --stack fixtures/stacks/camera.yaml
+      a whole system from a stack file: modules, entities, pipelines, module configurations
   mediagrid up --modules examples
       start every module found under examples/; Ctrl-C stops them all cleanly
   mediagrid up --modules examples fixtures/modules --address 127.0.0.1:6000
@@ -85,15 +94,22 @@ def register(subparsers: Any) -> None:
                     "module.yaml under the module folders, start each module, show it as "
                     "it comes up, and keep it running until Ctrl-C.",
         epilog=UP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    up.add_argument("--modules", nargs="+", required=True, type=Path, metavar="DIR",
+    up.add_argument("--modules", nargs="+", default=[], type=Path, metavar="DIR",
                     help="folders scanned (recursively) for module.yaml files")
+    up.add_argument("--stack", type=Path, metavar="FILE",
+                    help="a stack file (docs/stacks.md): its module folders, entities,"
+                         " pipelines and module configurations are applied once the modules"
+                         " are READY. With neither --modules nor --stack: the demo stack")
+    up.add_argument("--metrics", default=DEFAULT_METRICS, metavar="HOST:PORT",
+                    help=f"where /metrics (Prometheus) is served (default {DEFAULT_METRICS};"
+                         " port 0 picks a free one; 'off' serves none)")
     up.add_argument("--address", default=DEFAULT_ADDRESS, metavar="HOST:PORT",
                     help=f"where OrchestratorService and EventService listen (default"
                          f" {DEFAULT_ADDRESS}; loopback unless you say otherwise)")
-    up.add_argument("--state", type=Path, default=Path(DEFAULT_STATE), metavar="FILE",
+    up.add_argument("--state", type=Path, metavar="FILE",
                     help=f"the SQLite state file: desired state and event log (default"
-                         f" ./{DEFAULT_STATE}); the same file brings everything back after"
-                         " a restart")
+                         f" ./{DEFAULT_STATE}; for the demo ./{DEMO_STATE}); the same file"
+                         " brings everything back after a restart")
     up.add_argument("--retain-events", type=_positive(int), default=100_000, metavar="N",
                     help="envelopes the event log keeps (default 100000) ...")
     up.add_argument("--retain-seconds", type=_positive(float), default=24 * 3600.0,
@@ -137,9 +153,24 @@ def _positive(kind: type) -> Any:
 
 def _up(args: argparse.Namespace) -> int:
     from mediagrid.reference.orchestrator.up import run_up
+    from mediagrid.reference.stacks.model import DEMO, StackError, load_stack
 
-    return run_up(args.modules, address=args.address, state=args.state,
-                  retain_events=args.retain_events, retain_seconds=args.retain_seconds)
+    demo = not args.modules and args.stack is None
+    stack = None
+    if demo or args.stack is not None:
+        try:
+            stack = load_stack(DEMO if demo else args.stack)
+        except StackError as exc:
+            for problem in exc.problems:
+                print(f"error: {problem}", file=sys.stderr)
+            return 2
+    state = args.state or Path(DEMO_STATE if demo else DEFAULT_STATE)
+    if demo:
+        state.parent.mkdir(parents=True, exist_ok=True)
+    metrics = "" if args.metrics == "off" else args.metrics
+    return run_up(args.modules, address=args.address, state=state,
+                  retain_events=args.retain_events, retain_seconds=args.retain_seconds,
+                  stack=stack, metrics=metrics)
 
 
 def _status(args: argparse.Namespace) -> int:

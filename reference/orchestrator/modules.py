@@ -62,6 +62,7 @@ class ModuleView:
             id=m.id, name=m.name or m.id, version=m.version, description=m.description,
             grpc_address=self.address, restart_count=self.restart_count,
             manifest_path=str(m.path), last_error=self.last_error, pid=self.pid,
+            configurable=m.configurable,
             entity_types=self.entity_types or m.entity_type_infos())
         status = info.status
         status.state, status.health = self.state, self.health

@@ -89,18 +89,30 @@ def to_json(info: module_pb2.ModuleInfo) -> dict[str, Any]:
 
 
 def run_status(address: str, *, as_json: bool = False, tls_ca: Path | None = None) -> int:
-    async def ask() -> list[module_pb2.ModuleInfo]:
+    from mediagrid.reference.orchestrator.planning.views import (
+        entity_table,
+        flow_errors,
+        flow_table,
+        list_entities,
+        list_flows,
+    )
+
+    async def ask() -> tuple[list[module_pb2.ModuleInfo], list[Any], list[Any]]:
         async with _channel(address, tls_ca) as channel:
-            return await list_modules(orchestrator_pb2_grpc.OrchestratorServiceStub(channel))
+            stub = orchestrator_pb2_grpc.OrchestratorServiceStub(channel)
+            return (await list_modules(stub), await list_entities(stub, _metadata()),
+                    await list_flows(stub, _metadata()))
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        modules = asyncio.run(ask())
+        modules, entities, flows = asyncio.run(ask())
     except grpc.aio.AioRpcError as exc:
         return _fail(err, as_json, _unreachable(address, exc))
     if as_json:
         print(json.dumps({"ok": True, "address": address,
-                          "modules": [to_json(m) for m in modules]}, indent=2))
+                          "modules": [to_json(m) for m in modules],
+                          "entities": [to_json(e) for e in entities],
+                          "flows": [to_json(f) for f in flows]}, indent=2))
         return EXIT_OK
     out = Console(highlight=False)
     if not modules:
@@ -109,6 +121,12 @@ def run_status(address: str, *, as_json: bool = False, tls_ca: Path | None = Non
         out.print(table(modules, address))
         ready = sum(_state(m) == "READY" for m in modules)
         out.print(f"{ready} of {len(modules)} READY")
+    if entities:
+        out.print(entity_table(entities))
+    if flows:
+        out.print(flow_table(flows))
+        for line in flow_errors(flows):
+            out.print(line)
     return EXIT_OK
 
 

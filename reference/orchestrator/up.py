@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from mediagrid.reference.orchestrator.discovery import RescanResult
+from mediagrid.reference.orchestrator.extras import Extras
 from mediagrid.reference.orchestrator.module_events import Notice
 from mediagrid.reference.orchestrator.modules import (
     DEGRADED,
@@ -32,6 +33,7 @@ from mediagrid.reference.orchestrator.modules import (
 
 if TYPE_CHECKING:
     from mediagrid.reference.orchestrator.app import Orchestrator
+    from mediagrid.reference.stacks.model import Stack
 
 EXIT_OK, EXIT_FAILURE, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -74,7 +76,8 @@ class Screen:
 
 
 def run_up(module_dirs: Sequence[Path], *, address: str, state: Path,
-           retain_events: int = 100_000, retain_seconds: float = 24 * 3600.0) -> int:
+           retain_events: int = 100_000, retain_seconds: float = 24 * 3600.0,
+           stack: Stack | None = None, metrics: str = "") -> int:
     screen = Screen()
     missing = [d for d in module_dirs if not d.exists()]
     if missing:
@@ -82,15 +85,19 @@ def run_up(module_dirs: Sequence[Path], *, address: str, state: Path,
             screen.out.print(f"[red]error:[/] --modules {escape(str(folder))}: no such folder;"
                              " give folders that hold module.yaml files")
         return EXIT_INVALID
+    if stack is not None:
+        module_dirs = [*module_dirs, *stack.module_dirs]
     try:
         return asyncio.run(_serve(screen, [d.resolve() for d in module_dirs], address,
-                                  state.resolve(), (retain_events, retain_seconds)))
+                                  state.resolve(), (retain_events, retain_seconds),
+                                  stack, metrics))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
 
 
 async def _serve(screen: Screen, module_dirs: Sequence[Path], address: str,
-                 state: Path, retain: tuple[int, float]) -> int:
+                 state: Path, retain: tuple[int, float], stack: Stack | None = None,
+                 metrics: str = "") -> int:
     from mediagrid.reference.orchestrator.app import Orchestrator
     from mediagrid.reference.orchestrator.events import EventSettings
     from mediagrid.reference.orchestrator.server import AddressInUse
@@ -114,10 +121,11 @@ async def _serve(screen: Screen, module_dirs: Sequence[Path], address: str,
                      f" {escape(str(settings.state_path))}); {len(app.modules)} module(s);"
                      " Ctrl-C stops everything")
     screen.scan(app.last_scan, first=True)
-    return await _until_stopped(app, screen)
+    extras = Extras(app, screen, stack, metrics)
+    return await _until_stopped(app, screen, extras)
 
 
-async def _until_stopped(app: Orchestrator, screen: Screen) -> int:
+async def _until_stopped(app: Orchestrator, screen: Screen, extras: Extras | None = None) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     rescans: set[asyncio.Task[None]] = set()
@@ -142,11 +150,16 @@ async def _until_stopped(app: Orchestrator, screen: Screen) -> int:
     loop.add_signal_handler(signal.SIGINT, interrupted)
     loop.add_signal_handler(signal.SIGTERM, interrupted)
     loop.add_signal_handler(signal.SIGHUP, hangup)
+    code = EXIT_OK
     try:
+        if extras is not None:
+            code = await extras.run_until(stop)
         await stop.wait()
+        if extras is not None:
+            await extras.stop()
         await app.stop()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(sig)
     screen.out.print("stopped")
-    return EXIT_OK
+    return code

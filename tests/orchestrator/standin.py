@@ -35,6 +35,7 @@ class StandInBus:
     def __init__(self) -> None:
         self.published: list[tuple[str, event_pb2.Event]] = []
         self.reported: list[event_pb2.ModuleReport] = []  # the modules' own events
+        self.samples: list[tuple[str, event_pb2.Metrics]] = []
         self.changed = asyncio.Event()
 
     def servicer(self) -> event_pb2_grpc.EventServiceServicer:
@@ -42,6 +43,9 @@ class StandInBus:
 
     async def publish(self, module_id: str, event: event_pb2.Event) -> None:
         self.published.append((module_id, event))
+
+    async def publish_metrics(self, module_id: str, metrics: event_pb2.Metrics) -> None:
+        self.samples.append((module_id, metrics))
 
     def subscribe(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
         raise NotImplementedError("the stand-in bus has no subscriptions")

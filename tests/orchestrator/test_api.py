@@ -67,8 +67,8 @@ def test_status_codes_unknown_module_not_ready_module_and_forwarded_module_error
                                  grpc.StatusCode.INVALID_ARGUMENT)
             assert "offered by no module" in text and "thing" in text
             text = await refused(stub.CreatePipeline(op.CreatePipelineRequest()),
-                                 grpc.StatusCode.UNIMPLEMENTED)
-            assert "ConnectEntities" in text
+                                 grpc.StatusCode.INVALID_ARGUMENT)
+            assert "source needs module_id and entity_id" in text
 
     run(body())
 
@@ -114,8 +114,10 @@ def test_listing_pages_over_modules_and_modules_in_id_order(tmp_path: Path) -> N
             found = await stub.FindModules(op.FindModulesRequest(
                 entity_type="thing", media_type=VIDEO, protocol="mpegts-udp", ready_only=True))
             assert [m.module.id for m in found.matches] == ["a1", "b2", "c3", "d4"]
-            none = await stub.FindModules(op.FindModulesRequest(codec="vp9"))
-            assert not none.matches
+            # Every type here is VIDEO and lists no codec (any video codec, P-3): an audio
+            # codec matches none, and each module says why.
+            none = await stub.FindModules(op.FindModulesRequest(codec="aac"))
+            assert not none.matches and {m.module_id for m in none.misses} >= {"a1", "d4"}
 
     run(body())
 

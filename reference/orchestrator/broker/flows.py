@@ -149,8 +149,9 @@ class FlowBroker:
                                                    pipeline_pb2.GetFlowStatusRequest(
                                                        flow_id=part), deadline)).flow
                 except CallError as exc:
-                    parts[module_id] = (f"module {module_id!r} is"
-                                        f" {state_name(module.view.state)}: {exc.message}")
+                    about = f"module {module_id!r} is {state_name(module.view.state)}"
+                    parts[module_id] = exc.message if exc.message.startswith(about) else \
+                        f"{about}: {exc.message}"
         return merge(record, connections, parts)
 
     async def adjust(self, request: pipeline_pb2.AdjustQualityRequest,

@@ -58,6 +58,8 @@ class EventStats:
     subscribers: int
     lagged: int
     """Subscribers cut off with LAGGED (rule E-15)."""
+    published: int = 0
+    """Reports the orchestrator made itself (E-17, E-25) since the bus was opened."""
 
 
 class EventBus:
@@ -97,23 +99,45 @@ class EventBus:
                       ) -> orchestrator_pb2.EventEnvelope:
         """Writes an orchestrator-made event about `module_id` (rule E-17); returns its
         envelope once it is in the log. Raises writer.BusClosed or log.LogWriteError."""
-        if not module_id:
-            raise ValueError("publish() needs the id of the module the event is about")
-        self._sequence += 1
-        report = event_pb2.ModuleReport()
-        h = report.header
-        h.module_id, h.instance_id, h.sequence = (
-            module_id, self.orchestrator_instance_id, self._sequence)
+        report = self._own_report(module_id, "publish()")
         e = report.event
         e.CopyFrom(event)
         e.id = e.id or f"{self.orchestrator_instance_id}-{self._sequence}"
         e.source_module_id = e.source_module_id or module_id
         e.severity = e.severity or event_pb2.EVENT_SEVERITY_INFO
         if not e.HasField("timestamp"):
-            self._last_event_ns = max(int(self._clock() * 1e9), self._last_event_ns)
-            e.timestamp.FromNanoseconds(self._last_event_ns)
+            e.timestamp.FromNanoseconds(self._stamp())
         outcome = await self._writer.append([report])
         return wire.envelope(outcome.entries[0].frame)
+
+    async def publish_metrics(self, module_id: str, metrics: event_pb2.Metrics
+                              ) -> orchestrator_pb2.EventEnvelope:
+        """Writes an orchestrator-made metrics sample about `module_id` (the flow monitor's,
+        rule E-25), as publish() writes an event."""
+        report = self._own_report(module_id, "publish_metrics()")
+        report.metrics.CopyFrom(metrics)
+        report.metrics.module_id = report.metrics.module_id or module_id
+        if not report.metrics.HasField("timestamp"):
+            report.metrics.timestamp.FromNanoseconds(self._stamp())
+        outcome = await self._writer.append([report])
+        return wire.envelope(outcome.entries[0].frame)
+
+    def _own_report(self, module_id: str, caller: str) -> event_pb2.ModuleReport:
+        """A report with the orchestrator's own header: the subject module, this bus's
+        instance and its next sequence."""
+        if not module_id:
+            raise ValueError(f"{caller} needs the id of the module the report is about")
+        self._sequence += 1
+        report = event_pb2.ModuleReport()
+        h = report.header
+        h.module_id, h.instance_id, h.sequence = (
+            module_id, self.orchestrator_instance_id, self._sequence)
+        return report
+
+    def _stamp(self) -> int:
+        """Now in ns, never before the previous own report's time (rule E-9)."""
+        self._last_event_ns = max(int(self._clock() * 1e9), self._last_event_ns)
+        return self._last_event_ns
 
     # -- envelopes out -----------------------------------------------------------------------
     async def subscribe(self, request: orchestrator_pb2.SubscribeToEventsRequest,
@@ -217,6 +241,7 @@ class EventBus:
             undeclared_gaps=sum(i.undeclared for i in self._writer.log.instances.values()),
             subscribers=len(self._subscriptions),
             lagged=self._fanout.lagged,
+            published=self._sequence,
         )
 
     async def close(self) -> None:

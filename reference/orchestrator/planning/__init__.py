@@ -1,0 +1,1 @@
+"""Capability matching, FindModules and pipeline planning (CreatePipeline, DeletePipeline)."""

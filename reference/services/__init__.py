@@ -1,0 +1,1 @@
+"""Services: clients of the orchestrator that run beside it (the config service)."""

@@ -1,0 +1,41 @@
+"""A small SDK module for the stack tests: whatever entity types its module.yaml declares,
+each an entity whose flows idle (no media) until stopped. The SDK checks every contract rule
+of the calls it gets (codecs, transports, kinds), so a plan the orchestrator builds is checked
+by a real module.
+
+    python pipes.py module.yaml
+
+Config keys every type accepts (declare them in the type's config schema):
+  refuse: connect | start   refuse that call with FAILED_PRECONDITION (a half-built pipeline)
+  delay:  S                 CreateEntity answers only after S seconds (deadlines)
+A module.yaml with `configurable: true` serves ConfigurableModuleService (the config tests).
+"""
+
+import asyncio
+import sys
+from pathlib import Path
+
+from mediagrid import sdk
+
+module = sdk.Module.from_manifest(Path(sys.argv[1] if len(sys.argv) > 1 else "module.yaml"))
+
+
+class Pipe(sdk.Entity):
+    async def create(self) -> None:
+        await asyncio.sleep(float(self.config.get("delay", "0")))
+
+    async def connect(self, link: sdk.Link) -> None:
+        if self.config.get("refuse") == "connect":
+            raise sdk.FailedPrecondition(f"entity {self.id} refuses connections (refuse=connect)")
+
+    async def start(self, link: sdk.Link) -> None:
+        if self.config.get("refuse") == "start":
+            raise sdk.FailedPrecondition(f"entity {self.id} refuses to start (refuse=start)")
+        link.spawn(asyncio.sleep(3600))  # cancelled at StopFlow
+
+
+for name in module.entity_types:
+    module.entity(name)(type(f"Pipe_{name.replace('-', '_')}", (Pipe,), {}))
+
+if __name__ == "__main__":
+    sdk.serve(module)
