@@ -59,9 +59,16 @@ def test_p12_three_modules_real_media_and_a_sigkilled_transcoder_recovers(
             except TimeoutError:
                 raise AssertionError(f"flow states seen: {changes}") from None
             stream.cancel()
-            flow = (await stub.GetFlowStatus(op.OrchestratorServiceGetFlowStatusRequest(
-                flow_id="tape"))).flow
-            assert flow.metrics.fps > 0 and flow.status.bandwidth_usage > 0
+            # ACTIVE again means media was measured; the merged rates are windowed, so they
+            # may read 0 for the first instant after the switch: poll for them.
+            flow = None
+            for _ in range(100):
+                flow = (await stub.GetFlowStatus(op.OrchestratorServiceGetFlowStatusRequest(
+                    flow_id="tape"))).flow
+                if flow.metrics.fps > 0 and flow.status.bandwidth_usage > 0:
+                    break
+                await asyncio.sleep(0.1)
+            assert flow is not None and flow.metrics.fps > 0 and flow.status.bandwidth_usage > 0
             status = await stub.GetEntityStatus(op.OrchestratorServiceGetEntityStatusRequest(
                 module_id="recorder", request=entity_pb2.GetEntityStatusRequest(entity_id="rec")))
             assert status.response.status.metrics["file"].string_value == str(recording)
