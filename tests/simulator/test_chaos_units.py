@@ -27,7 +27,7 @@ from mediagrid.simulator.chaos.subscribers import Seen
 from mediagrid.simulator.documents import ScenarioError
 from mediagrid.simulator.module.journal import Journal
 from mediagrid.v1 import event_pb2
-from tests.support import ROOT
+from tests.support import ROOT, wait_until
 
 MIXED = ROOT / "fixtures" / "chaos" / "mixed.yaml"
 WARNING = event_pb2.EVENT_TYPE_WARNING
@@ -216,6 +216,10 @@ def test_the_leak_check_finds_what_outlived_a_module_in_its_process_group() -> N
     assert leader.stdout is not None
     child = int(leader.stdout.readline())
     leader.wait(10)
+    # sh prints the child's pid before the child has exec'd sleep: until then its command
+    # line is still sh's
+    assert wait_until(lambda: Path(f"/proc/{child}/cmdline").read_bytes().startswith(b"sleep"),
+                      10, 0.01)
     try:
         assert child in group_members({leader.pid})
         found = leaks([leader.pid], [], groups=[leader.pid])
