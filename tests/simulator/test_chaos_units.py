@@ -97,6 +97,13 @@ def test_scenario_mistakes_are_named_with_their_fix(tmp_path: Path) -> None:
     assert "'nvr' matches no module" in text
     assert "nemesis[1].faults" in text
     assert "exactly one of at, every and count" in text
+    text = problems(tmp_path, {"name": "x", "modules": [{"id": "cam"}, {"id": "real",
+                                                                        "path": "real"}],
+                               "nemesis": [{"kind": "kill", "target": "cam"},
+                                           {"kind": "faults", "target": "*", "at": ["1s"],
+                                            "faults": {"health": {"degraded": "slow"}}}]})
+    assert "nemesis[0]: a step needs exactly one of at, every and count" in text  # never
+    assert "faults can be switched on simulated modules only" in text  # `*` takes in real
 
 
 def test_the_fixtures_are_valid_and_the_schema_is_published(
