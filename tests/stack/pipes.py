@@ -8,6 +8,7 @@ by a real module.
 Config keys every type accepts (declare them in the type's config schema):
   refuse: connect | start   refuse that call with FAILED_PRECONDITION (a half-built pipeline)
   delay:  S                 CreateEntity answers only after S seconds (deadlines)
+  connect_delay: S          ConnectEntities answers only after S seconds (a caller giving up)
 A module.yaml with `configurable: true` serves ConfigurableModuleService (the config tests).
 """
 
@@ -25,6 +26,7 @@ class Pipe(sdk.Entity):
         await asyncio.sleep(float(self.config.get("delay", "0")))
 
     async def connect(self, link: sdk.Link) -> None:
+        await asyncio.sleep(float(self.config.get("connect_delay", "0")))
         if self.config.get("refuse") == "connect":
             raise sdk.FailedPrecondition(f"entity {self.id} refuses connections (refuse=connect)")
 
