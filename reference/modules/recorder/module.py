@@ -5,7 +5,10 @@ second) is playable up to its last complete fragment however the writer stops, S
 included; MKV writes its clusters as it goes. The path is checked when the entity is created
 or configured (the folder is made if missing and must be writable), and an existing file is
 never overwritten: each ffmpeg run, and each new flow, takes the next free name (`door.mp4`,
-`door.1.mp4`, `door.2.mp4`...).
+`door.1.mp4`, `door.2.mp4`...), except that a file the last run left without any media in it
+is taken again (`containers.holds_media`), so a failure that repeats at every run (ffmpeg
+restarted with the project's one backoff, the flow ERROR with ffmpeg's words) leaves no trail
+of empty files.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from mediagrid import sdk
+from mediagrid.reference.modules.recorder.containers import holds_media
 from mediagrid.sdk import media
 
 MANIFEST = Path(__file__).with_name("module.yaml")
@@ -96,6 +100,7 @@ class FileSink(media.MediaEntity):
 
     def ffmpeg_args(self, quality: media.Quality | None, run: int) -> list[str]:
         container = container_of(self.config)
+        self._drop_empty_leftovers(container)
         options = self.mp4_options() if container == "mp4" else {}
         if self.config.get("segment_seconds"):
             target = self._segment_pattern(container)
@@ -117,6 +122,21 @@ class FileSink(media.MediaEntity):
         # ffmpeg's output buffer fills (a killed recorder would lose that buffer).
         return [*self.input_args(), "-map", "0", "-c", "copy", "-flush_packets", "1", *muxer,
                 target]
+
+    def _drop_empty_leftovers(self, container: str) -> None:
+        """Removes what the last run wrote when it holds no media (it failed before its first
+        packet reached the file), so this run takes the same name again."""
+        if not self.files:
+            return
+        last = self.files[-1]
+        if "%05d" not in last:
+            if os.path.exists(last) and not holds_media(last, container):
+                os.remove(last)
+            return
+        for path in sorted(glob.glob(last.replace("%05d", "[0-9]" * 5)), reverse=True):
+            if _segment_number(path) < self._segment_start or holds_media(path, container):
+                break
+            os.remove(path)
 
     def _segment_pattern(self, container: str) -> str:
         stem, extension = os.path.splitext(self.config["path"])
