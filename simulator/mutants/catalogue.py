@@ -217,6 +217,8 @@ MUTANTS: tuple[Mutant, ...] = (
       px.bearer_case_sensitive),
     M("listener-all-interfaces", "S-10", "media listeners bind every interface",
       flag="listener-all-interfaces"),
+    M("sigterm-exits-1", "H-8", "stops on SIGTERM but exits 1 (0 after a Shutdown RPC)",
+      pm.sigterm_exits_1),
 )
 BY_NAME = {m.name: m for m in MUTANTS}
 

@@ -98,6 +98,22 @@ def shutdown_ignored() -> None:
         lambda self, grace=5.0, reason="": True)
 
 
+def sigterm_exits_1() -> None:
+    """Stops cleanly on Shutdown, but a stop asked by SIGTERM ends with exit code 1."""
+    request, serve_async = server_mod.ModuleServer.request_shutdown, server_mod.serve_async
+    reasons: list[str] = []
+
+    def noted(self: server_mod.ModuleServer, grace: float = 5.0, reason: str = "") -> bool:
+        reasons.append(reason)
+        return request(self, grace, reason)
+
+    async def patched(module: Any, env: Any = None) -> int:
+        code = await serve_async(module, env)
+        return 1 if code == 0 and "SIGTERM" in reasons else code
+    server_mod.ModuleServer.request_shutdown = noted  # type: ignore[method-assign]
+    server_mod.serve_async = patched  # type: ignore[assignment]
+
+
 def starting_after_ready() -> None:
     request = server_mod.ModuleServer.request_shutdown
 
