@@ -208,14 +208,24 @@ async def retry_same_sequence(ctx: CheckContext) -> None:
                     f"{describe(attempt.report)} retried with the same sequence",
                     "sequence {} then carried {}".format(
                         attempt.sequence, describe(again) if again else "nothing"))
+    problem = sent_ahead(attempts)
+    if problem:
+        raise ctx.fail("E-3", *problem)
+
+
+def sent_ahead(attempts: list[Attempt]) -> tuple[str, str] | None:
+    """E-3 on one instance's recorded calls: no call starts past the next report not yet
+    acknowledged. (expected, got) of the first call that does, or None."""
     highest = min(a.sequence for a in attempts) - 1
     for call in sorted({a.call for a in attempts}):
         batch = [a for a in attempts if a.call == call]
         first = min(a.sequence for a in batch)
-        ctx.require(first <= highest + 1, "E-3", f"no report sent before #{highest + 1} is "
-                    "acknowledged", f"a call starting at #{first}")
+        if first > highest + 1:
+            return (f"no report sent before #{highest + 1} is acknowledged",
+                    f"a call starting at #{first}")
         if any(a.outcome == "accepted" for a in batch):
             highest = max(highest, max(a.sequence for a in batch))
+    return None
 
 
 @CHECKS.check("E-5", exclusive=True, timeout=40.0, title="reports made while the orchestrator "
@@ -268,8 +278,18 @@ async def batches_and_promptness(ctx: CheckContext) -> None:
     ctx.require(await ctx.recorder.wait_for(arrived, within=1.0), "E-10",
                 "ENTITY_CREATED sent the moment it is made (within 1 s)",
                 f"nothing after {time.monotonic() - made_at:.1f} s")
-    for call in {a.call for a in ctx.recorder.attempts}:
-        batch = [a.sequence for a in ctx.recorder.attempts if a.call == call]
-        ctx.require(len(batch) <= 500, "E-10", "at most 500 reports a batch", str(len(batch)))
-        ctx.require(batch == list(range(batch[0], batch[0] + len(batch))), "E-10",
-                    "ascending contiguous sequences in a batch", str(batch[:10]))
+    problem = batch_problem(ctx.recorder.attempts)
+    if problem:
+        raise ctx.fail("E-10", *problem)
+
+
+def batch_problem(attempts: list[Attempt]) -> tuple[str, str] | None:
+    """E-10 on the recorded calls: at most 500 reports a call, their sequences ascending and
+    contiguous. (expected, got) of the first call that breaks it, or None."""
+    for call in sorted({a.call for a in attempts}):
+        batch = [a.sequence for a in attempts if a.call == call]
+        if len(batch) > 500:
+            return "at most 500 reports a batch", str(len(batch))
+        if batch != list(range(batch[0], batch[0] + len(batch))):
+            return "ascending contiguous sequences in a batch", str(batch[:10])
+    return None

@@ -136,3 +136,34 @@ def test_coverage_counts_transcripts_fields_and_the_modules_reports() -> None:  
     assert found["CreateEntityRequest.config"] == set()  # not in the call's tokens
     assert found["EventService/ReportBatch"] == {coverage.REPORTS}
     assert found["EventService/ReportEvent"] == set()
+
+
+def attempts(*calls: tuple[list[int], str]) -> list[Attempt]:
+    """Recorded calls: (sequences, outcome), numbered 1, 2, 3... in arrival order."""
+    made = []
+    for number, (sequences, outcome) in enumerate(calls, start=1):
+        for sequence in sequences:
+            report = event_pb2.ModuleReport(header=event_pb2.ReportHeader(
+                instance_id="i-1", sequence=sequence))
+            made.append(Attempt(report, 0.0, "batch", outcome, "", len(sequences), number))
+    return made
+
+
+def test_e3_no_report_is_sent_past_the_one_not_yet_acknowledged() -> None:  # P35
+    from mediagrid.conformance.checks.events import sent_ahead
+
+    retried = attempts(([7], "refused"), ([7], "refused"), ([7, 8], "accepted"), ([9], "accepted"))
+    assert sent_ahead(retried) is None
+    ahead = attempts(([7], "refused"), ([9], "accepted"))  # 8 sent before 7 got through
+    assert sent_ahead(ahead) == ("no report sent before #7 is acknowledged",
+                                 "a call starting at #9")
+
+
+def test_e10_batches_hold_at_most_500_contiguous_reports() -> None:  # P36
+    from mediagrid.conformance.checks.events import batch_problem
+
+    assert batch_problem(attempts((list(range(1, 501)), "accepted"), ([501], "accepted"))) is None
+    assert batch_problem(attempts((list(range(1, 502)), "accepted"))) == (
+        "at most 500 reports a batch", "501")
+    assert batch_problem(attempts(([1, 3], "accepted")))[0] == (  # type: ignore[index]
+        "ascending contiguous sequences in a batch")
