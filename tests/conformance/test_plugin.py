@@ -21,15 +21,18 @@ def run_pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.timeout(180)
 def test_plugin_passes_a_good_module_and_fails_a_mutant(tmp_path: Path) -> None:
+    # C-5's check is not applicable to hello (not configurable): a skipped item, not a pass
     good = run_pytest(tmp_path, "--mediagrid-module", str(ROOT / "examples/python/hello"),
-                      "--mediagrid-rules", "N-6,N-2")
+                      "--mediagrid-rules", "N-6,N-2,C-5")
     assert good.returncode == 0, good.stdout + good.stderr
     selected = [c for c in all_checks() if c.selected_by(("N-6", "N-2"))]
-    assert f"{len(selected)} passed" in good.stdout  # one test item per check
+    assert f"{len(selected)} passed, 1 skipped" in good.stdout  # one test item per check
+    assert "configurable: true" in good.stdout  # the reason, with -rs
 
     bad = run_pytest(tmp_path, "--mediagrid-module",
                      str(ROOT / "simulator/mutants/modules/destroy-not-idempotent"),
-                     "--mediagrid-rules", "N-6")
+                     "--mediagrid-rules", "N-6", "--mediagrid-seed", "7")
     assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "seed 7" in bad.stdout  # the order is replayable
     assert "N-6: `DestroyEntity` is idempotent" in bad.stdout  # the rule text
     assert "/mediagrid.v1.EntityService/DestroyEntity" in bad.stdout

@@ -16,7 +16,9 @@ from contextlib import asynccontextmanager
 import grpc
 import pytest
 
+from mediagrid.cli import main as cli
 from mediagrid.conformance.context import CheckContext, Suite, Target
+from mediagrid.conformance.launch import Output
 from mediagrid.conformance.recorder import EventRecorder, EventServer
 from mediagrid.conformance.registry import Check, CheckFailed, Checks
 from mediagrid.conformance.results import RunReport
@@ -231,3 +233,19 @@ def test_the_event_service_comes_back_while_its_port_is_still_held() -> None:  #
             holder.close()
             await server.stop()
     asyncio.run(scenario())
+
+
+def test_module_output_keeps_lines_split_across_writes() -> None:  # P44
+    output = Output(lines=3)
+    for chunk in (b"first li", b"ne\nsecond\nthi", b"rd line\npartial"):
+        output.write(chunk)
+    assert output.text() == "first line\nsecond\nthird line\npartial"
+    output.write(b" end\nlast\n")
+    assert output.text() == "third line\npartial end\nlast"  # the last 3 lines
+
+
+def test_an_address_without_a_port_is_invalid_input(capsys: pytest.CaptureFixture[str]) -> None:
+    # P45: refused with exit 2 before anything starts, naming the argument
+    code = cli(["conformance", "--address", "localhost", "--manifest",
+                str(ROOT / "examples" / "python" / "hello")])
+    assert code == 2 and "is not HOST:PORT" in capsys.readouterr().err
