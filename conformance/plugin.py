@@ -5,7 +5,9 @@
 Each check becomes one test item (`conformance::entities.destroy_idempotent[N-6,N-12]`): it
 passes, fails with the rule, what was expected, what came back and the calls made, or skips
 with the reason. The suite runs once, at the first item; the module is started as the
-orchestrator would start it and stopped at the end.
+orchestrator would start it and stopped at the end. A last item, `conformance::teardown`,
+fails when the suite could not remove what it made or the module did not exit 0 when
+stopped (contract §2.2), as the command's verdict does.
 """
 
 from __future__ import annotations
@@ -65,6 +67,20 @@ class ConformanceItem(pytest.Item):
         return ("conformance", 0, f"{self.check.name} [{', '.join(self.check.rules)}]")
 
 
+class TeardownItem(pytest.Item):
+    """The run's end: everything the suite made removed, the module stopped with exit 0."""
+
+    def runtest(self) -> None:
+        report = _report(self.config)
+        if report.could_not_run:
+            pytest.skip("the suite could not run")
+        if report.teardown_problems:
+            pytest.fail("\n".join(report.teardown_problems), pytrace=False)
+
+    def reportinfo(self) -> tuple[str, int, str]:
+        return ("conformance", 0, "teardown: resources removed, the module exits 0 (§2.2)")
+
+
 class ConformanceFailure(AssertionError):
     def __init__(self, result: Result, report: RunReport) -> None:
         super().__init__(result.got)
@@ -103,3 +119,4 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             continue
         items.append(ConformanceItem.from_parent(
             session, name=f"conformance::{check.name}[{','.join(check.rules)}]", check=check))
+    items.append(TeardownItem.from_parent(session, name="conformance::teardown"))

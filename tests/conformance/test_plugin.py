@@ -26,7 +26,8 @@ def test_plugin_passes_a_good_module_and_fails_a_mutant(tmp_path: Path) -> None:
                       "--mediagrid-rules", "N-6,N-2,C-5")
     assert good.returncode == 0, good.stdout + good.stderr
     selected = [c for c in all_checks() if c.selected_by(("N-6", "N-2"))]
-    assert f"{len(selected)} passed, 1 skipped" in good.stdout  # one test item per check
+    # one test item per check, and conformance::teardown
+    assert f"{len(selected) + 1} passed, 1 skipped" in good.stdout
     assert "configurable: true" in good.stdout  # the reason, with -rs
 
     bad = run_pytest(tmp_path, "--mediagrid-module",

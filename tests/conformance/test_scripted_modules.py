@@ -3,10 +3,13 @@ through `mediagrid conformance` as a user runs it:
 
 - one exits 1 when the suite stops it, breaking §2.2: the run fails (exit 1) and says why;
   and `--json -` prints nothing but the JSON on stdout, so a script can read it;
+- the pytest plugin fails that module too, on its `conformance::teardown` item (it passed
+  it before: the plugin never looked at the run's teardown problems);
 - one exits 98 on its first start (its port taken meanwhile): the suite starts it again on
   another port, as the orchestrator does (H-20), instead of giving up.
 
-Written by the issue-8 mutation audit (audit-8): P10, P33, P43 in /work/coord/audit-8.md.
+Written by the issue-8 mutation audit (audit-8): P10, P33, P43 in /work/coord/audit-8.md;
+the plugin's teardown item fixes a real gap it found.
 """
 
 from __future__ import annotations
@@ -91,3 +94,15 @@ def test_a_start_that_exits_98_is_retried_on_another_port(tmp_path: Path) -> Non
     assert (tmp_path / "started-once").exists()  # the first start did exit 98
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout)["verdict"] == "pass"
+
+
+@pytest.mark.timeout(60)
+def test_the_plugin_fails_a_module_exiting_1_when_stopped(tmp_path: Path) -> None:
+    folder = scripted(tmp_path, "exit-1-on-stop")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "-q",
+         "--rootdir", str(folder), "--mediagrid-module", str(folder), "--mediagrid-rules", "P-1"],
+        cwd=folder, capture_output=True, text=True, timeout=50)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 failed, 1 skipped" in result.stdout
+    assert "exited with code 1 when the suite stopped it" in result.stdout
