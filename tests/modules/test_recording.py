@@ -4,10 +4,13 @@ process, real ffmpeg everywhere, the recording checked with ffprobe."""
 from __future__ import annotations
 
 import signal
+import subprocess
 import time
 
+from mediagrid.reference.media import ffmpeg_path
 from mediagrid.reference.media.timecode import delta_ms, now_code
-from mediagrid.reference.modules.wiring import Flow
+from mediagrid.reference.modules.wiring import AUDIO, Flow
+from mediagrid.sdk.media.entity import OUTPUT_ARGS
 from mediagrid.v1 import pipeline_pb2
 from tests import support
 from tests.modules import checks
@@ -97,3 +100,39 @@ def test_sigkill_of_the_file_sink_leaves_a_playable_file(start_module, tmp_path)
     for path in paths.values():
         assert checks.decoded_frames(path) >= 50, path
         assert checks.video_stream(path)["codec_name"] == "h264"
+
+
+def test_a_recording_failing_at_every_run_backs_off_in_one_file_and_says_why(start_module,
+                                                                             tmp_path):
+    """A stream the container cannot take (SMPTE 302M audio, which MPEG-TS carries and MP4
+    does not) makes every ffmpeg run of the recorder fail the same way. The flow turns ERROR
+    with ffmpeg's reason, the runs are restarted with the project's one backoff (at once,
+    then 0.5 s, 1 s, ...), and each run takes the same name again: the failed runs leave no
+    trail of empty files (docs/reference-modules.md)."""
+    recorder = start_module("recorder").client
+    path = tmp_path / "pcm.mp4"
+    sink = recorder.create("file", {"path": str(path)}, media_type=AUDIO)
+    request = pipeline_pb2.ConnectEntitiesRequest(
+        connection_id="c1", source_entity_id="elsewhere", target_entity_id=sink.id,
+        media_type=AUDIO, role=pipeline_pb2.CONNECTION_ROLE_TARGET)
+    endpoint = recorder.pipeline.ConnectEntities(request, timeout=15).connection.endpoint
+    started = time.monotonic()
+    recorder.pipeline.StartFlow(pipeline_pb2.StartFlowRequest(
+        flow_id="f1", connection_ids=["c1"]), timeout=15)
+    sender = subprocess.Popen(
+        [ffmpeg_path(), "-loglevel", "error", "-re", "-f", "lavfi", "-i",
+         "sine=sample_rate=48000", "-ac", "2", "-c:a", "s302m", "-strict", "-2",
+         *OUTPUT_ARGS[:-1], endpoint.url], stdin=subprocess.DEVNULL)
+    try:
+        assert support.wait_until(lambda: sink.metrics().get("restarts", 0) >= 3, 30)
+        # three restarts cannot come sooner than the backoff's delays: 0, 0.4, 0.8 s at least
+        assert time.monotonic() - started >= 1.2
+        flow = recorder.flow("f1")
+    finally:
+        sender.kill()
+        sender.wait()
+    assert flow.status.state == checks.ERROR
+    assert "Could not find tag for codec s302m" in flow.status.error_message, flow.status
+    assert "Task finished" not in flow.status.error_message  # ffmpeg's words, not its noise
+    assert [p.name for p in tmp_path.iterdir()] in ([], ["pcm.mp4"])  # no pcm.1.mp4, ...
+    recorder.pipeline.StopFlow(pipeline_pb2.StopFlowRequest(flow_id="f1"), timeout=15)

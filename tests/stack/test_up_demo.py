@@ -48,7 +48,10 @@ def test_up_with_no_arguments_runs_the_demo_and_ctrl_c_leaves_a_playable_recordi
             f"no playable recording within {DEMO_WITHIN:g} s:\n{err.read_text()}"
         video = recording()
         assert video is not None and video.parent == tmp_path / "mediagrid-demo"
-        assert len(lines(out, "recording: ")) == 2  # the picture and the tone
+        recordings = lines(out, "recording: ")
+        # the picture and the tone, both in MP4 as docs/stacks.md says
+        assert sorted(Path(r).name for r in recordings) == ["demo-tone.mp4", "demo.mp4"]
+        tone = next(Path(r) for r in recordings if r.endswith("demo-tone.mp4"))
         with urllib.request.urlopen(lines(out, "preview: ")[0], timeout=10) as page:
             assert page.status == 200
         metrics = urllib.request.urlopen(lines(out, "metrics: ")[0], timeout=10).read()
@@ -73,3 +76,7 @@ def test_up_with_no_arguments_runs_the_demo_and_ctrl_c_leaves_a_playable_recordi
     stream = probe["streams"][0]
     assert (stream["codec_name"], stream["width"], stream["height"]) == ("h264", 640, 360)
     assert float(probe["format"]["duration"]) > 1.0
+    probe = ffprobe_json(tone, "-count_frames")
+    stream = probe["streams"][0]
+    assert (stream["codec_type"], stream["codec_name"]) == ("audio", "aac")
+    assert int(stream["nb_read_frames"]) > 40 and float(probe["format"]["duration"]) > 1.0

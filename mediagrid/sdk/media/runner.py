@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -41,6 +42,11 @@ PROGRESS_PERIOD = 0.25
 """ffmpeg's progress reports: how soon a sink's first frame (and a stall) is seen."""
 INPUT_LIVE = 1.0
 """Input counts as live when data arrived within this many seconds."""
+
+_FFMPEG_NOISE = re.compile(r"Task finished with error code|Terminating thread with return code"
+                           r"|Last message repeated")
+"""ffmpeg 9's lines that follow an error and hide it from a three-line tail."""
+_ADDRESS = re.compile(r" @ 0x[0-9a-f]+")
 
 Args = Sequence[str] | Callable[[int], Sequence[str]]
 OutputReader = Callable[[asyncio.StreamReader], Awaitable[None]]
@@ -205,8 +211,10 @@ class MediaProcess:
         return ""
 
     def describe_failure(self) -> str:
-        """The last lines of stderr, for an error message."""
-        tail = [line for line in self.ffmpeg.stderr_tail if not line.startswith("[supervisor]")]
+        """The last lines of stderr that say something, for an error message (ffmpeg's
+        closing lines about its threads, and its context addresses, are left out)."""
+        tail = [_ADDRESS.sub("", line) for line in self.ffmpeg.stderr_tail
+                if not line.startswith("[supervisor]") and not _FFMPEG_NOISE.search(line)]
         return " | ".join(tail[-3:]) or "no stderr output"
 
 

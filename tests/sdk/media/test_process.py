@@ -5,11 +5,12 @@ that lets ffmpeg finish (end of input) instead of killing it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 
 from mediagrid.backoff import BackoffPolicy
-from mediagrid.reference.media import SupervisorEvent, ffmpeg_path
+from mediagrid.reference.media import FfmpegError, SupervisorEvent, ffmpeg_path
 from mediagrid.sdk.media import INPUT_ARGS, OUTPUT_ARGS, MediaProcess
 from mediagrid.sdk.media.entity import LIVE_INPUT
 from tests import support
@@ -113,3 +114,21 @@ def test_streaming_audio_resets_the_restart_backoff():
             await tone.stop()
         assert delays[:2] == [0.1, 0.1]  # not 0.1 then 1.0: the backoff was reset
     run(main())
+def test_a_failure_is_told_with_ffmpeg_s_reason_not_its_closing_lines(aac_ts, tmp_path):
+    """ffmpeg 9 ends a failure with lines about its threads ("Task finished with error code",
+    "Terminating thread ..."), which would fill a three-line tail and hide the reason. Here:
+    ADTS AAC into an MP4 whose header is written before the first packet."""
+    source = tmp_path / "tone.ts"
+    source.write_bytes(aac_ts)
+    args = [ffmpeg_path(), "-loglevel", "warning", "-i", str(source), "-c", "copy", "-f", "mp4",
+            "-movflags", "+frag_keyframe+empty_moov", str(tmp_path / "tone.mp4")]
+
+    async def main() -> str:
+        process = MediaProcess("rec", args, restart="never", stall_timeout=None)
+        await process.start()
+        with contextlib.suppress(FfmpegError):
+            await process.ffmpeg.wait()
+        return process.describe_failure()
+    told = asyncio.run(asyncio.wait_for(main(), 60))
+    assert "Malformed AAC bitstream detected" in told and "Error muxing a packet" in told
+    assert "Task finished" not in told and " @ 0x" not in told, told
