@@ -167,6 +167,11 @@ async def while_stopping(ctx: CheckContext, process: LaunchedModule, poller: Sta
     HealthCheck and Shutdown still answer OK (until the process exits)."""
     code, details = await ctx.code(ctx.entities.ListEntities, entity_pb2.ListEntitiesRequest(),
                                    deadline=2.0)
+    if code != grpc.StatusCode.UNAVAILABLE and await process.exit_code(within=0.5) is not None:
+        # A shutdown with little to do can end before the call arrives (an answer cut off by
+        # the exit): STOPPING was too short to probe, which breaks no rule. H-26 still judges it.
+        ctx.note("the module exited before it could be probed in STOPPING (H-10, C-11, H-22)")
+        return
     ctx.require(code == grpc.StatusCode.UNAVAILABLE, "H-10",
                 "UNAVAILABLE for ListEntities after Shutdown (STOPPING)",
                 f"{code.name} {details}".strip())

@@ -75,7 +75,8 @@ class StateReporter:
         log.info("%s: %s", view.id, text)
         self._notify(view, text, "say")
 
-    async def changed(self, view: ModuleView, old_state: int, old_health: int) -> None:
+    async def changed(self, view: ModuleView, old_state: int, old_health: int,
+                      extra: dict[str, str] | None = None) -> None:
         old = f"{state_name(old_state)}/{health_name(old_health)}"
         new = f"{state_name(view.state)}/{health_name(view.health)}"
         why = f": {view.error_message}" if view.error_message else ""
@@ -91,6 +92,7 @@ class StateReporter:
                                 "new_health": health_name(view.health),
                                 "instance_id": view.instance_id,
                                 "error_message": view.error_message,
+                                **(extra or {}),
                             })
 
     async def restarted(self, view: ModuleView, old_instance: str, reason: str) -> None:

@@ -50,6 +50,7 @@ from mediagrid.simulator.chaos.workload import Workload, catalogue
 from mediagrid.v1 import module_pb2, orchestrator_pb2_grpc
 
 PROBED = ("kill", "pause", "toxic", "faults", "rescan")
+LEAK_WAIT = 15.0  # seconds the stopped run's processes and ports get to go
 
 
 @dataclass
@@ -313,11 +314,14 @@ class ChaosRun:
                     self.live.module_pids |= {m.pid for m in await list_modules(stub) if m.pid}
                 await asyncio.sleep(0.5)
 
-    async def _leaks(self, orchestrator: OrchestratorProcess, journal: Path) -> list[str]:
+    async def _leaks(self, orchestrator: OrchestratorProcess, journal: Path,
+                     within: float = LEAK_WAIT) -> list[str]:
+        """What outlived the run (every process it knew of, their process groups, their
+        ports), after waiting up to `within` seconds for it to go."""
         journals = read_journals(journal)
         pids = {*journals.pids, *orchestrator.pids, *self.live.module_pids}
         ports = {*journals.ports, int(orchestrator.address.rpartition(":")[2])}
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + within
         while (problems := inv.leaks(pids, ports, groups=pids)) and \
                 time.monotonic() < deadline:  # noqa: ASYNC110 - polling /proc
             await asyncio.sleep(0.2)

@@ -109,7 +109,7 @@ class Workload:
 
     async def _service(self, index: int, stub: orchestrator_pb2_grpc.OrchestratorServiceStub,
                        stop: asyncio.Event) -> None:
-        rng = random.Random(f"{self.seed}/service/{index}")
+        rng = self.source(index)
         while not stop.is_set():
             call = self._choose(index, rng)
             if call is not None:
@@ -118,6 +118,10 @@ class Workload:
                 await asyncio.wait_for(stop.wait(), rng.expovariate(self.rate))
             except TimeoutError:
                 pass
+
+    def source(self, index: int) -> random.Random:
+        """Service `index`'s random source: the same seed draws the same calls."""
+        return random.Random(f"{self.seed}/service/{index}")
 
     async def execute(self, service: int, call: Call,
                       stub: orchestrator_pb2_grpc.OrchestratorServiceStub) -> str:

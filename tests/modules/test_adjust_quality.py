@@ -28,6 +28,11 @@ def test_adjust_quality_switches_encoders_without_a_gap(start_module, tmp_path):
     flow.connect("c2", converter, recorder.create("file", {"path": str(path)}))
     flow.start()
     checks.wait_frames(recorder, "f1", 3 * FPS)
+    # Each end measures the MPEG-TS bytes at its own end (P-24): what the transcoder sends on
+    # c2 is what the recorder receives there, the new encoding's rate, not the input's on c1.
+    rates = {c.id: c.metrics.bitrate_bps for c in transcoder.client.flow("f1").connections}
+    received = recorder.flow("f1").connections[0].metrics.bitrate_bps
+    assert 0.6 * received <= rates["c2"] <= 1.6 * received < rates["c1"] / 2, (rates, received)
     encoder = transcoder.children()
     assert len(encoder) == 1
     switched_at = now_code(time.time_ns() // 1_000_000)

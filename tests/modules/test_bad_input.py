@@ -14,6 +14,7 @@ import pytest
 from mediagrid.reference.media import ffmpeg_path
 from mediagrid.reference.modules.wiring import AUDIO, Flow, ModuleClient
 from mediagrid.v1 import common_pb2, entity_pb2
+from tests import support
 from tests.modules import checks
 
 INVALID, PRECONDITION = grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION
@@ -76,6 +77,8 @@ def test_sources_refuse_bad_input_and_keep_running(start_module, tmp_path):
     refused(lambda: create("file", {"path": str(webm)}), INVALID, "config.codec", "vp8",
             "MPEG-TS")
     assert create("file", {"path": str(webm), "codec": "h264"}).id  # re-encoded: fine
+    refused(lambda: create("file", {"path": str(webm), "codec": "aac"}), INVALID,
+            "config.codec", "not a video codec", "h264")  # the schema allows it for audio
     refused(lambda: create("file", {"path": str(webm)}, media_type=AUDIO), PRECONDITION,
             "no audio stream")
     refused(lambda: flow.adjust("c0", common_pb2.QualityProfile(video_codec="vp8")),
@@ -107,6 +110,8 @@ def test_sinks_and_transcoder_refuse_bad_input(start_module, tmp_path):
     refused(lambda: create("file", {"path": str(tmp_path)}), INVALID, "config.path", "folder")
     refused(lambda: create("file", {"path": str(tmp_path / "x.mkv"), "container": "mp4"}),
             INVALID, "config.container")
+    assert create("file", {"path": str(tmp_path / "new" / "folder" / "x.mp4")}).id
+    assert (tmp_path / "new" / "folder").is_dir()  # a missing folder is made, not refused
     refused(lambda: transcoder.create("transcode", {"codec": "vp8"}), INVALID, "config.codec")
     refused(lambda: transcoder.create("transcode", {"size": "10x10"}), INVALID, "config.size")
     refused(lambda: transcoder.create("transcode", {"bitrate": "1"}), INVALID,
@@ -146,6 +151,11 @@ def test_camera_credentials_never_show_and_a_fixed_password_reconnects(fake_came
     assert "401" in failed.status.error_message  # ffmpeg's words, quoted...
     assert "wrong-pw-42" not in failed.status.error_message  # ...without the password
     assert "***" in failed.status.error_message
+    assert support.wait_until(lambda: "reconnecting to camera" in sources.client.status(
+        source.id).error_message, 20)  # meanwhile it reconnects with the backoff, DEGRADED
+    degraded = sources.client.status(source.id)
+    assert degraded.health == common_pb2.HEALTH_STATUS_DEGRADED, degraded
+    assert camera.url in degraded.error_message and "wrong-pw-42" not in degraded.error_message
     listed = sources.client.entities.ListEntities(
         entity_pb2.ListEntitiesRequest(),
         timeout=10).entities[0].source.config
@@ -154,6 +164,8 @@ def test_camera_credentials_never_show_and_a_fixed_password_reconnects(fake_came
         entity_pb2.ConfigureEntityRequest(
             entity_id=source.id, config={"password": "right-pw-77"}), timeout=10)
     checks.wait_frames(recorder, "f1", 25, timeout=45)  # the next reconnect logs in
+    assert support.wait_until(lambda: sources.client.status(source.id).health
+                              == common_pb2.HEALTH_STATUS_HEALTHY, 10)
     flow.stop()
     log = sources.log()
     assert "wrong-pw-42" not in log and "right-pw-77" not in log

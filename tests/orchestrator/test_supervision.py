@@ -168,6 +168,24 @@ def test_h17_a_flapping_module_gives_up_until_restart_module(tmp_path: Path) -> 
     run(body())
 
 
+def test_h17_e17_a_give_up_after_a_crash_while_ready_is_announced(tmp_path: Path) -> None:
+    # A crash while READY makes the module ERROR/UNHEALTHY at once; the give-up that follows
+    # changes neither, yet subscribers must learn that supervision stopped.
+    write_module(tmp_path / "mods", "crashy", env={"CRASH_AFTER": "1.0"},
+                 supervision={"give_up": {"max_restarts": 0, "window": "1m"}})
+
+    async def body() -> None:
+        async with orchestrator(tmp_path / "state.sqlite", tmp_path / "mods") as app:
+            supervisor = app.modules.get("crashy")
+            await eventually(lambda: "gave up" in supervisor.view.error_message, within=30)
+            changes = [(e.details["old_state"], e.details["new_state"], e.details.get("gave_up"))
+                       for e in app.bus.of("crashy", STATE_CHANGED)]
+            assert ("READY", "ERROR", None) in changes
+            assert changes[-1] == ("ERROR", "ERROR", "true")
+
+    run(body())
+
+
 def test_restart_module_restarts_a_ready_module_and_unknown_ids_are_not_found(
         tmp_path: Path) -> None:
     write_module(tmp_path / "mods", "alpha")

@@ -1,6 +1,6 @@
-"""The chaos runner's parts that need no process: the history checker on recorded histories
-(planted loss, duplicate, gap, reordering), the seeded timeline, the scenario's checks, the
-desired-state comparison, the classification of faults, and the report's figures."""
+"""The chaos runner's parts that need no process: the journals (ground truth), the seeded
+timeline, the scenario's checks, the desired-state comparison, the classification of faults,
+and the report's figures. The history checker has its own file (test_history_checker.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import pytest
 import yaml
 
 from mediagrid.cli import main
-from mediagrid.simulator.chaos.history import check_history
 from mediagrid.simulator.chaos.invariants import group_members, leaks
 from mediagrid.simulator.chaos.journals import read_journals
 from mediagrid.simulator.chaos.model import ConnectionItem, EntityItem, FlowItem, Model
@@ -23,60 +22,12 @@ from mediagrid.simulator.chaos.observe import classify, timings
 from mediagrid.simulator.chaos.plan import plan
 from mediagrid.simulator.chaos.report import percentile, spread
 from mediagrid.simulator.chaos.scenario import load_chaos_scenario
-from mediagrid.simulator.chaos.subscribers import Seen
 from mediagrid.simulator.documents import ScenarioError
 from mediagrid.simulator.module.journal import Journal
-from mediagrid.v1 import event_pb2
-from tests.support import ROOT
+from tests.simulator.recorded import event
+from tests.support import ROOT, wait_until
 
 MIXED = ROOT / "fixtures" / "chaos" / "mixed.yaml"
-WARNING = event_pb2.EVENT_TYPE_WARNING
-
-
-def history(*items: tuple[str, int], start: int = 1) -> list[Seen]:
-    """Envelopes of (instance, sequence) with rising cursors."""
-    return [Seen(f"{n:024d}", "cam", instance, seq, "event")
-            for n, (instance, seq) in enumerate(items, start)]
-
-
-# -- the history checker ------------------------------------------------------------------
-
-
-def test_a_clean_history_holds() -> None:
-    seen = history(("a", 1), ("b", 1), ("a", 2), ("b", 2), ("a", 3))
-    verdict = check_history(0, seen, {"a": {1, 2, 3}, "b": {1, 2}})
-    assert verdict.ok and verdict.received == 5
-
-
-def test_a_planted_loss_is_named() -> None:
-    verdict = check_history(0, history(("a", 1), ("a", 3)), {"a": {1, 2, 3}})
-    assert verdict.lost == [("cam", "a", 2)] and not verdict.ok
-    assert verdict.gaps == []  # an acknowledged report missing is a loss, not a gap too
-
-
-def test_a_planted_duplicate_is_named_also_across_a_reconnect() -> None:
-    verdict = check_history(0, history(("a", 1), ("a", 2), ("a", 2), ("a", 3)),
-                            {"a": {1, 2, 3}})
-    assert verdict.duplicated == [("cam", "a", 2)] and not verdict.ok
-
-
-def test_a_planted_gap_is_named_unless_declared_or_thrown_away_on_purpose() -> None:
-    verdict = check_history(0, history(("a", 1), ("a", 4)), {"a": {1, 4}})
-    assert verdict.gaps == [("a", 2, 3)] and not verdict.ok
-    declared = [*history(("a", 1)),
-                Seen(f"{2:024d}", "cam", "a", 4, "event", WARNING,
-                     details=(("dropped_reports", "2"), ("first_dropped", "2"),
-                              ("last_dropped", "3")))]
-    assert check_history(0, declared, {"a": {1, 4}}).ok  # E-22 declared them
-    excused = check_history(0, history(("a", 1), ("a", 4)), {"a": {1, 4}}, {"a": {2, 3}})
-    assert excused.ok and excused.excused == 2
-
-
-def test_a_planted_reordering_and_a_cursor_going_back_are_named() -> None:
-    verdict = check_history(0, history(("a", 1), ("a", 3), ("a", 2)), {"a": {1, 2, 3}})
-    assert verdict.reordered == [("cam", "a", 2, 3)] and not verdict.ok
-    backwards = [*history(("a", 1)), Seen(f"{0:024d}", "cam", "a", 2, "event")]
-    assert check_history(0, backwards, {"a": {1, 2}}).cursors
 
 
 def test_the_journal_is_the_ground_truth(tmp_path: Path) -> None:
@@ -146,6 +97,13 @@ def test_scenario_mistakes_are_named_with_their_fix(tmp_path: Path) -> None:
     assert "'nvr' matches no module" in text
     assert "nemesis[1].faults" in text
     assert "exactly one of at, every and count" in text
+    text = problems(tmp_path, {"name": "x", "modules": [{"id": "cam"}, {"id": "real",
+                                                                        "path": "real"}],
+                               "nemesis": [{"kind": "kill", "target": "cam"},
+                                           {"kind": "faults", "target": "*", "at": ["1s"],
+                                            "faults": {"health": {"degraded": "slow"}}}]})
+    assert "nemesis[0]: a step needs exactly one of at, every and count" in text  # never
+    assert "faults can be switched on simulated modules only" in text  # `*` takes in real
 
 
 def test_the_fixtures_are_valid_and_the_schema_is_published(
@@ -187,12 +145,6 @@ def test_the_desired_state_comparison_names_every_difference() -> None:
     assert "entity e9 is there but was destroyed or never made" not in desired.diff("cam", bad)
 
 
-def event(at: float, kind: str = "changed", **details: str) -> Seen:
-    type_ = event_pb2.EVENT_TYPE_MODULE_RESTARTED if kind == "restarted" else \
-        event_pb2.EVENT_TYPE_MODULE_STATE_CHANGED
-    return Seen("", "cam", "orch", 0, "event", type_, at, tuple(sorted(details.items())))
-
-
 def test_faults_are_classified_from_the_orchestrators_events() -> None:
     crash = [event(10.01, old_state="READY", new_state="ERROR", new_health="UNHEALTHY"),
              event(10.02, old_state="ERROR", new_state="STARTING", new_health="HEALTHY"),
@@ -216,6 +168,10 @@ def test_the_leak_check_finds_what_outlived_a_module_in_its_process_group() -> N
     assert leader.stdout is not None
     child = int(leader.stdout.readline())
     leader.wait(10)
+    # sh prints the child's pid before the child has exec'd sleep: until then its command
+    # line is still sh's
+    assert wait_until(lambda: Path(f"/proc/{child}/cmdline").read_bytes().startswith(b"sleep"),
+                      10, 0.01)
     try:
         assert child in group_members({leader.pid})
         found = leaks([leader.pid], [], groups=[leader.pid])

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import signal
 from pathlib import Path
 
-from mediagrid.reference.orchestrator.modules import HEALTHY, READY
+import yaml
+
+from mediagrid.reference.orchestrator.modules import HEALTHY, READY, STARTING
 from mediagrid.simulator.chaos.journals import read_journals
 from mediagrid.simulator.fleet import module_document, write_module
 from mediagrid.simulator.module import ControlClient
@@ -41,6 +45,8 @@ def simulated(root: Path, module_id: str, *, proxied: bool = False,
 
 def test_a_connection_removed_while_its_module_is_in_error_leaves_no_side_behind(
         tmp_path: Path) -> None:
+    """... and the other half of that rule: a module that is not running (a new instance
+    STARTING for ever after a crash) holds no side, so the removal does not wait on it."""
     mods = tmp_path / "mods"
     for module_id in ("src", "dst"):
         simulated(mods, module_id, threshold=20)  # ERROR for a while is no restart here
@@ -77,6 +83,22 @@ def test_a_connection_removed_while_its_module_is_in_error_leaves_no_side_behind
                     assert state["state"] == "READY" and state["connections"] == []
                 finally:
                     await control.close()
+                await eventually(lambda: app.modules.get("src").view.state == READY, 10)
+                await stub.ConnectEntities(op.OrchestratorServiceConnectEntitiesRequest(
+                    connection_id="c2", media_type=VIDEO,
+                    source=op.EntityRef(module_id="src", entity_id="e"),
+                    target=op.EntityRef(module_id="dst", entity_id="e")), timeout=10)
+                dst = app.modules.get("dst").view
+                (mods / "dst" / "scenario.yaml").write_text(yaml.safe_dump(
+                    {"id": "dst", "start": {"never_ready": True}}))
+                crashed = dst.pid
+                os.kill(crashed, signal.SIGKILL)
+                await eventually(lambda: dst.state == STARTING and dst.pid != crashed, 10)
+                # no deadline of the caller's: the orchestrator's call_timeout (30 s) applies,
+                # and waiting on dst would take all of it; nothing is there to wait for
+                removed = await asyncio.wait_for(stub.DisconnectEntities(
+                    op.OrchestratorServiceDisconnectEntitiesRequest(connection_id="c2")), 10)
+                assert removed.disconnected
 
     asyncio.run(main())
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -30,8 +31,6 @@ async def echo_through_proxy(*toxics: Toxic, seed: int = 1) -> AsyncIterator[Fau
         writer.close()
 
     server = await asyncio.start_server(echo, "127.0.0.1", 0)
-    import random
-
     proxy = FaultProxy("echo", ("127.0.0.1", 0), ("127.0.0.1", server.sockets[0].getsockname()[1]),
                        rng=random.Random(seed))
     await proxy.start()
@@ -68,6 +67,22 @@ def test_latency_delays_each_direction_and_toxicity_zero_spares_the_connection()
         async with echo_through_proxy(Toxic("latency", toxicity=0.0,
                                             attributes={"latency": 5000})) as proxy:
             assert await round_trip(proxy.port) < 5  # not affected: it would take 5 s
+    asyncio.run(main())
+
+
+def test_latency_has_its_jitter_drawn_from_the_proxys_seeded_source() -> None:
+    """latency 1000 ms ± 900 ms: seed 15 draws -879 ms for the first chunk (after the draw of
+    the connection's toxicity), so the echo comes back after 121 ms, well before the 1000 ms
+    that latency alone would take."""
+    rng = random.Random(15)
+    rng.random()  # the connection's toxicity draw
+    expected = (1000 + rng.uniform(-900, 900)) / 1000
+
+    async def main() -> None:
+        async with echo_through_proxy(Toxic("latency", attributes={
+                "latency": 1000, "jitter": 900}), seed=15) as proxy:
+            took = await round_trip(proxy.port)
+            assert expected <= took < 1.0, (expected, took)
     asyncio.run(main())
 
 
@@ -142,7 +157,13 @@ def test_down_refuses_connections_until_it_is_removed() -> None:
             api = ControlApi({"echo": proxy})
             client = ProxyClient(await api.start())
             try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+                writer.write(b"ping")
+                assert await asyncio.wait_for(reader.readexactly(4), 5) == b"ping"
                 await client.set_enabled("echo", False)
+                # toxiproxy's enabled=false: the open connection is dropped too
+                assert await asyncio.wait_for(reader.read(10), 5) == b""
+                writer.close()
                 with pytest.raises(ConnectionRefusedError):
                     await asyncio.open_connection("127.0.0.1", proxy.port)
                 await client.set_enabled("echo", True)
@@ -186,6 +207,9 @@ def test_toxic_specs_of_the_command_line() -> None:
         "latency", "upstream", 0.5, {"latency": 200, "jitter": 50})
     with pytest.raises(ToxicError, match="key=value"):
         parse_spec("latency:200")
+    assert parse_spec("latency:latency=200").stream == "downstream"  # toxiproxy's default
+    with pytest.raises(ToxicError, match="probability from 0 to 1"):
+        parse_spec("latency:latency=200,toxicity=1.5")
 
 
 def test_a_module_behind_the_proxy_keeps_its_exit_codes(tmp_path: Path) -> None:

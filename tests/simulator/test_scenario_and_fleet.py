@@ -13,6 +13,7 @@ from mediagrid.cli import main
 from mediagrid.manifest import load_manifest
 from mediagrid.simulator.documents import ScenarioError
 from mediagrid.simulator.fleet import make_fleet, write_fleet
+from mediagrid.simulator.fleet.generate import slug
 from mediagrid.simulator.module.scenario import (
     SIGKILL,
     Latency,
@@ -94,11 +95,17 @@ faults:
   - {at: 2s, latency: 1s}
   - {after: 5s, until: 2s, error: ABORTED}
   - {latency: {distribution: uniform, min: 1ms}}
+  - {after: 2s, until: 2s, error: ABORTED}
+  - {at: 2s, hang: rpc}
+health: {flapping: {up: 0s, down: 1s}}
 """))
     assert "faults[0].method: a timed fault (at) takes no method" in text
     assert "faults[1].at: a timed fault can only crash or hang the process" in text
     assert "faults[2].until: until is not after `after`" in text
     assert "faults[3].latency.max: a uniform latency needs max" in text
+    assert "faults[4].until: until is not after `after`" in text  # an empty window
+    assert "faults[5].at: a timed fault can only crash or hang the process" in text
+    assert "health.flapping.up: up must be above 0" in text
 
 
 def test_the_schema_is_published_and_the_check_command_uses_it(
@@ -141,8 +148,15 @@ def test_the_same_seed_writes_the_same_fleet_and_it_is_valid(tmp_path: Path) -> 
         assert [t.type for t in manifest.entity_types] == [t["type"] for t in
                                                            scenario.entity_types]
         assert manifest.command[-3:] == ("-m", "mediagrid.simulator.module", "scenario.yaml")
-    other = make_fleet(12, seed=6)
-    assert [m.id for m in other] != [m.id for m in make_fleet(12, seed=5)]
+    five, six = make_fleet(12, seed=5), make_fleet(12, seed=6)
+    assert five[0].facts != six[0].facts  # faker's first draws (site, vendor, address)
+    assert [m.version for m in five] != [m.version for m in six]  # and random's
+
+
+def test_modules_of_the_same_site_and_kind_get_their_own_ids() -> None:
+    fleet = make_fleet(200, seed=3)
+    assert len({slug(m.name) for m in fleet}) < len(fleet)  # a site and kind came twice
+    assert len({m.id for m in fleet}) == len(fleet)
 
 
 def test_a_fleet_refuses_a_folder_that_is_not_empty(tmp_path: Path,

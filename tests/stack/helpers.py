@@ -16,7 +16,8 @@ PIPES = Path(__file__).with_name("pipes.py")
 VIDEO, AUDIO = common_pb2.MEDIA_TYPE_VIDEO, common_pb2.MEDIA_TYPE_AUDIO
 op = orchestrator_pb2
 CONFIG = {"type": "object", "properties": {"refuse": {"type": "string"},
-                                           "delay": {"type": "string"}}}
+                                           "delay": {"type": "string"},
+                                           "connect_delay": {"type": "string"}}}
 FAST: dict[str, Any] = {
     "startup_timeout": "20s", "health_period": "300ms", "health_timeout": "300ms",
     "restart_backoff": {"initial": "50ms", "multiplier": 2, "max": "200ms", "jitter": 0},

@@ -9,8 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mediagrid.v1 import orchestrator_pb2
 from tests.orchestrator.conftest import client, orchestrator, ready, run
-from tests.stack.helpers import kind, make, write_pipes
+from tests.stack.helpers import kind, make, ref, write_pipes
+
+op = orchestrator_pb2
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -32,14 +35,22 @@ def test_pipeline_commands_and_status_with_flows(tmp_path: Path) -> None:
             await make(stub, "cams", "cam", "cam")
             await make(stub, "screens", "screen", "screen")
             await make(stub, "screens", "legacy", "legacy")
+            # A pipeline made and deleted: a stopped flow, which status does not list.
+            await stub.CreatePipeline(op.CreatePipelineRequest(
+                pipeline_id="gone", source=ref("cams", "cam"), sink=ref("screens", "screen")),
+                timeout=30)
+            await stub.DeletePipeline(op.DeletePipelineRequest(pipeline_id="gone"), timeout=30)
             at = ("--address", app.address)
 
             def calls() -> None:
                 made = cli("pipeline", "create", "cams/cam", "screens/screen", "--id", "look",
-                           "--json", *at)
+                           "--codec", "h264", "--size", "320x240", "--json", *at)
                 assert made.returncode == 0, made.stderr
                 document = json.loads(made.stdout)
                 assert document["ok"] and document["flow"]["id"] == "look"
+                last = document["flow"]["connections"][-1]["quality"]
+                assert (last["video_codec"], last["resolution"]) == (
+                    "h264", {"width": 320, "height": 240}), last
                 assert [e["entity_id"] for e in document["created_entities"]] == ["look-c1"]
                 none = cli("pipeline", "create", "cams/cam", "screens/legacy", *at)
                 assert none.returncode == 1 and "codecs not matched" in none.stderr

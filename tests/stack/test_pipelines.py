@@ -5,14 +5,16 @@ half-built pipeline is undone, no path is FAILED_PRECONDITION naming both sides'
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
 import grpc
 
-from mediagrid.v1 import entity_pb2, orchestrator_pb2
+from mediagrid.v1 import entity_pb2, event_pb2, orchestrator_pb2
 from tests.orchestrator.conftest import client, orchestrator, ready, run, write_module
 from tests.stack.helpers import AUDIO, kind, make, ref, refused, write_pipes
+from tests.support import eventually
 
 op = orchestrator_pb2
 
@@ -63,9 +65,12 @@ def test_p12_p13_direct_path_converter_chain_no_path_and_delete(tmp_path: Path) 
                 ("conv", "view-c1")]
             assert [(c.source_module_id, c.target_module_id) for c in one.flow.connections] \
                 == [("cams", "conv"), ("conv", "screens")]
-            two = await stub.CreatePipeline(op.CreatePipelineRequest(
+            archive = op.CreatePipelineRequest(
                 pipeline_id="archive", source=ref("cams", "cam"), sink=ref("screens", "old"),
-                start=True), timeout=30)
+                start=True)
+            archive.quality.resolution.width, archive.quality.resolution.height = 320, 240
+            archive.quality.bitrate = 500_000
+            two = await stub.CreatePipeline(archive, timeout=30)
             assert [e.entity_id for e in two.created_entities] == ["archive-c1", "archive-c2"]
             assert len(two.plan) == 3 and "video:mpeg2video" in two.plan[2]
             assert set(await entity_ids(stub, "conv")) == {"view-c1", "archive-c1",
@@ -76,6 +81,11 @@ def test_p12_p13_direct_path_converter_chain_no_path_and_delete(tmp_path: Path) 
                 pipeline_id="view", request_id="r-view", source=ref("cams", "cam"),
                 sink=ref("screens", "screen"), start=True), timeout=30)
             assert again.flow.id == "view" and len(await entity_ids(stub, "conv")) == 3
+            text = await refused(stub.CreatePipeline(op.CreatePipelineRequest(
+                pipeline_id="view", request_id="r-view", source=ref("cams", "cam"),
+                sink=ref("screens", "old"), start=True), timeout=30),
+                grpc.StatusCode.ALREADY_EXISTS)
+            assert "with other arguments" in text, text
             await refused(stub.CreatePipeline(op.CreatePipelineRequest(
                 pipeline_id="view", source=ref("cams", "cam"), sink=ref("screens", "screen"))),
                 grpc.StatusCode.ALREADY_EXISTS)
@@ -98,9 +108,15 @@ def test_p12_p13_direct_path_converter_chain_no_path_and_delete(tmp_path: Path) 
             page.page.page_token = first.next_page_token
             rest = await stub.ListConnections(page, timeout=10)
             # Creation order: each pipeline's hops were connected from the sink upstream.
-            assert [c.id for c in [*first.connections, *rest.connections]] == [
+            listed = [*first.connections, *rest.connections]
+            assert [c.id for c in listed] == [
                 "view-2", "view-1", "archive-3", "archive-2", "archive-1"]
             assert not rest.next_page_token
+            # The quality asked is the sink's: the last hop carries it, the others only
+            # their codec.
+            sizes = {c.id: (c.quality.resolution.width, c.quality.bitrate) for c in listed}
+            assert sizes["archive-3"] == (320, 500_000)
+            assert sizes["archive-2"] == sizes["archive-1"] == (0, 0)
 
             # Delete: the flow stops, its connections go, the converters it made are destroyed.
             gone = await stub.DeletePipeline(op.DeletePipelineRequest(pipeline_id="archive"),
@@ -114,6 +130,8 @@ def test_p12_p13_direct_path_converter_chain_no_path_and_delete(tmp_path: Path) 
                           grpc.StatusCode.NOT_FOUND)
             listed = await stub.ListFlows(op.ListFlowsRequest(include_stopped=True), timeout=10)
             assert [(f.id, f.status.state) for f in listed.flows][-1] == ("archive", 3)
+            running = await stub.ListFlows(op.ListFlowsRequest(), timeout=10)
+            assert [f.id for f in running.flows] == ["talk", "view"]
             connections = await stub.ListConnections(op.ListConnectionsRequest(), timeout=10)
             assert "archive-1" not in [c.id for c in connections.connections]
 
@@ -134,6 +152,32 @@ def test_a_half_built_pipeline_is_undone_and_stays_undone_after_a_restart(
                 start=True), timeout=30), grpc.StatusCode.FAILED_PRECONDITION)
             assert "refuses to start" in text and "undone" in text, text
             assert "half-c1 destroyed" in text and "half-1, half-2 removed" in text, text
+            # Undone newest first: the hop leaving the source (connected last) goes first, as
+            # the converter's module, which held both, reports.
+            def removed() -> list[str]:
+                return [e.connection_id for e in app.bus.reports_of(
+                    "conv", event_pb2.EVENT_TYPE_CONNECTION_REMOVED)]
+            await eventually(lambda: len(removed()) >= 2, 10)
+            assert removed() == ["half-1", "half-2"]
+            # A direct pipeline (no converter to take its hop away with it) is undone too.
+            await make(stub, "cams", "mic", "mic", AUDIO)
+            await make(stub, "screens", "speaker", "mute", AUDIO, refuse="start")
+            text = await refused(stub.CreatePipeline(op.CreatePipelineRequest(
+                pipeline_id="hush", source=ref("cams", "mic"), sink=ref("screens", "mute"),
+                start=True), timeout=30), grpc.StatusCode.FAILED_PRECONDITION)
+            assert "connections hush-1 removed" in text, text
+            # A caller who gives up half-way (Ctrl-C) leaves nothing behind either.
+            await make(stub, "screens", "screen", "slow", connect_delay="60")
+            call = stub.CreatePipeline(op.CreatePipelineRequest(
+                pipeline_id="cut", source=ref("cams", "cam"), sink=ref("screens", "slow")),
+                timeout=60)
+            async with asyncio.timeout(20):
+                while "cut-c1" not in await entity_ids(stub, "conv"):  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+            call.cancel()
+            async with asyncio.timeout(20):
+                while await entity_ids(stub, "conv"):  # noqa: ASYNC110 - polls a process
+                    await asyncio.sleep(0.05)
             assert await entity_ids(stub, "conv") == []
             assert not (await stub.ListConnections(op.ListConnectionsRequest())).connections
             assert not (await stub.ListFlows(op.ListFlowsRequest(include_stopped=True))).flows
@@ -153,9 +197,16 @@ def test_a_half_built_pipeline_is_undone_and_stays_undone_after_a_restart(
 
 def test_forwarding_keeps_the_callers_deadline_and_the_modules_answer(tmp_path: Path) -> None:
     async def body() -> None:
-        async with orchestrator(tmp_path / "state.sqlite", modules(tmp_path)) as app, \
-                client(app) as stub:
+        # call_timeout (the deadline of a call whose caller set none) shorter than the
+        # module's answer: a caller's longer deadline must be the one the module call gets.
+        async with orchestrator(tmp_path / "state.sqlite", modules(tmp_path),
+                                call_timeout=0.3) as app, client(app) as stub:
             await ready(app)
+            patient = op.OrchestratorServiceCreateEntityRequest(
+                module_id="cams", request=entity_pb2.CreateEntityRequest(
+                    entity_type="cam", entity_id="patient", config={"delay": "1"}))
+            made = await stub.CreateEntity(patient, timeout=30)
+            assert made.response.entity.source.id == "patient"
             request = op.OrchestratorServiceCreateEntityRequest(
                 module_id="cams", request=entity_pb2.CreateEntityRequest(
                     entity_type="cam", entity_id="slow", config={"delay": "20"}))
@@ -183,7 +234,8 @@ def test_list_entities_over_all_modules_pages_past_a_module_that_is_not_ready(
         async with orchestrator(tmp_path / "state.sqlite", mods) as app, \
                 client(app) as stub:
             await ready(app, "cams", "conv", "screens")
-            made = [("cams", "c1"), ("cams", "c2"), ("screens", "s1")]
+            # A page part-filled by cams asks screens only for what is left of it.
+            made = [("cams", "c1"), ("screens", "s1"), ("screens", "s2"), ("screens", "s3")]
             for module_id, entity_id in made:
                 await make(stub, module_id, "cam" if module_id == "cams" else "screen",
                            entity_id)
@@ -192,7 +244,7 @@ def test_list_entities_over_all_modules_pages_past_a_module_that_is_not_ready(
                 request = op.OrchestratorServiceListEntitiesRequest()
                 request.request.page.page_size, request.request.page.page_token = 2, token
                 page = await stub.ListEntities(request, timeout=10)
-                assert page.entities
+                assert 0 < len(page.entities) <= 2
                 seen += [(e.module_id, getattr(e, e.WhichOneof("entity")).id)
                          for e in page.entities]
                 token = page.next_page_token

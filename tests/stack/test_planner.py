@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mediagrid.manifest.model import Capabilities, EntityTypeSpec, ModuleManifest
-from mediagrid.reference.orchestrator.modules import READY, STARTING, ModuleView
+from mediagrid.reference.orchestrator.modules import DEGRADED, READY, STARTING, ModuleView
 from mediagrid.reference.orchestrator.planning.capabilities import Hop, Side, meet
 from mediagrid.reference.orchestrator.planning.find import find_modules
 from mediagrid.reference.orchestrator.planning.planner import (
@@ -150,3 +150,65 @@ def test_a_converter_is_found_by_what_it_gives() -> None:
                                codecs=("h264",), output=Capabilities(("video",), UDP, ("hevc",)))
     found = find_modules([view("t", transcode)], orchestrator_pb2.FindModulesRequest(codec="hevc"))
     assert [m.entity_type.type for m in found.matches] == ["transcode"]
+
+
+# -- added by the mutation audit of issue 11 (docs: /work/coord/audit-11.md) ----------------
+
+
+def test_p13_at_most_three_converters_in_a_chain() -> None:
+    # hevc -> h264 -> mpeg1video -> mpeg2video -> mpeg4: four converters, one too many.
+    steps = [("hevc", "h264"), ("h264", "mpeg1video"), ("mpeg1video", "mpeg2video"),
+             ("mpeg2video", "mpeg4")]
+    offers = [converter("conv", f"{a}-{b}", (a,), (b,)) for a, b in steps]
+    with pytest.raises(NoPath, match="missing capability: a video converter taking"
+                                     " video:hevc and giving video:mpeg4"):
+        plan(side("cams", ("hevc",)), side("screens", ("mpeg4",)), offers)
+    three = plan(side("cams", ("h264",)), side("screens", ("mpeg4",)), offers)
+    assert [c.type for c in three.converters] == ["h264-mpeg1video", "mpeg1video-mpeg2video",
+                                                  "mpeg2video-mpeg4"]
+
+
+def test_p13_the_local_converter_wins_even_when_its_module_sorts_last() -> None:
+    # The tie-break by id would pick aconv: only the cost of the hop between processes
+    # makes the converter in the source's own module the cheaper chain.
+    local = converter("zcams", "to-h264", ("hevc",), ("h264",))
+    across = converter("aconv", "to-h264", ("hevc",), ("h264",))
+    chosen = plan(side("zcams", ("hevc",)), side("screens", ("h264",)), [across, local])
+    assert [c.label for c in chosen.converters] == ["zcams/to-h264"]
+    assert chosen.cost < plan(side("zcams", ("hevc",)), side("screens", ("h264",)),
+                              [across]).cost
+
+
+def test_p16_the_transport_asked_is_used_when_both_sides_list_it() -> None:
+    both = ("mpegts-udp", "mpegts-tcp")
+    hop = meet(side("a", ("h264",), both), side("b", ("h264",), both), transport="mpegts-tcp")
+    assert isinstance(hop, Hop) and hop.transport == "mpegts-tcp"
+    # Not asked: mpegts-udp, even when it is listed second; asked but not shared: the first
+    # shared one.
+    hop = meet(side("a", ("h264",), ("srt", "mpegts-udp")), side("b", ("h264",), both))
+    assert isinstance(hop, Hop) and hop.transport == "mpegts-udp"
+    hop = meet(side("a", ("h264",), both), side("b", ("h264",), both), transport="srt")
+    assert isinstance(hop, Hop) and hop.transport == "mpegts-udp"
+    chosen = plan(side("a", ("h264",), both), side("b", ("h264",), both), [],
+                  transport="mpegts-tcp")
+    assert chosen.hops[0].transport == "mpegts-tcp"
+
+
+def test_find_modules_ranks_by_health_and_the_codecs_place_and_explains_every_type() -> None:
+    late_h264 = EntityTypeSpec("cam", "source", ("video",), protocols=UDP,
+                               codecs=("hevc", "mpeg2video", "h264"))
+    early_h264 = EntityTypeSpec("cam", "source", ("video",), protocols=UDP, codecs=("h264",))
+    degraded = view("a-cams", early_h264)
+    degraded.health = DEGRADED
+    views = [degraded, view("b-cams", late_h264), view("c-cams", early_h264)]
+    found = find_modules(views, orchestrator_pb2.FindModulesRequest(codec="h264"))
+    # HEALTHY before DEGRADED; then h264 listed first before h264 listed third.
+    assert [m.module.id for m in found.matches] == ["c-cams", "b-cams", "a-cams"]
+    # A module with no matching type: one miss per type, each with its own reason.
+    two = view("mixed", EntityTypeSpec("mic", "source", ("audio",), protocols=UDP,
+                                       codecs=("opus",)),
+               EntityTypeSpec("screen", "sink", ("video",), protocols=UDP, codecs=("h264",)))
+    none = find_modules([two], orchestrator_pb2.FindModulesRequest(
+        kind=common_pb2.ENTITY_KIND_SOURCE, media_type=common_pb2.MEDIA_TYPE_VIDEO))
+    assert [(m.entity_type, m.field) for m in none.misses] == [("mic", "media_type"),
+                                                               ("screen", "kind")]

@@ -11,11 +11,13 @@ import os
 import signal
 from pathlib import Path
 
+from mediagrid.reference.orchestrator.metrics import MetricsServer
 from mediagrid.reference.orchestrator.monitoring.flows import MonitorSettings
 from mediagrid.reference.stacks.model import reference_modules
 from mediagrid.v1 import entity_pb2, event_pb2, orchestrator_pb2
 from tests.orchestrator.conftest import client, orchestrator, ready, run
 from tests.stack.helpers import make, ref
+from tests.stack.test_metrics import samples, scrape
 from tests.support import ffprobe_json
 
 op = orchestrator_pb2
@@ -69,6 +71,25 @@ def test_p12_three_modules_real_media_and_a_sigkilled_transcoder_recovers(
                     break
                 await asyncio.sleep(0.1)
             assert flow is not None and flow.metrics.fps > 0 and flow.status.bandwidth_usage > 0
+            # /metrics: the transcoder's restart counted; the bitrate is what reaches the sink
+            # (the last hop), the bandwidth that of both hops.
+            server = MetricsServer(app, "127.0.0.1:0")
+            await server.start()
+            try:
+                found: dict = {}
+                for _ in range(100):
+                    found = samples((await scrape(server.address))[1])
+                    bitrate = found.get(("mediagrid_flow_bitrate_bps", (("flow", "tape"),)), 0)
+                    bandwidth = found[("mediagrid_flow_bandwidth_bps", (("flow", "tape"),))]
+                    if 0 < bitrate < bandwidth:
+                        break
+                    await asyncio.sleep(0.1)
+                assert 0 < bitrate < bandwidth, (bitrate, bandwidth)
+                assert found[("mediagrid_module_restarts_total", (("module", "transcoder"),))] \
+                    == 1
+                assert found[("mediagrid_module_restarts_total", (("module", "recorder"),))] == 0
+            finally:
+                await server.stop()
             status = await stub.GetEntityStatus(op.OrchestratorServiceGetEntityStatusRequest(
                 module_id="recorder", request=entity_pb2.GetEntityStatusRequest(entity_id="rec")))
             assert status.response.status.metrics["file"].string_value == str(recording)

@@ -80,3 +80,21 @@ def test_a_config_file_is_checked_before_anything_runs(tmp_path: Path) -> None:
     bad.write_text("modules:\n  Bad_Id: {}\n")
     with pytest.raises(ConfigFileError, match="is not a module id"):
         load_configs(bad)
+
+
+def test_a_pipeline_joins_one_media_type_from_a_source_and_ids_are_unique(
+        tmp_path: Path) -> None:
+    stack = tmp_path / "s.yaml"
+    stack.write_text(yaml.safe_dump({
+        "stack": "s", "modules": ["{reference_modules}"],
+        "entities": [{"id": "tone", "module": "sources", "type": "tone"},
+                     {"id": "pattern", "module": "sources", "type": "testsrc"},
+                     {"id": "rec", "module": "recorder", "type": "file", "media_type": "video"}],
+        "pipelines": [{"id": "p", "source": "tone", "sink": "rec"},
+                      {"id": "p", "source": "pattern", "sink": "pattern"}]}))
+    with pytest.raises(StackError) as caught:
+        load_stack(stack)
+    found = {p.field_path: p.message for p in caught.value.problems}
+    assert found == {"pipelines[0].sink": "'tone' carries audio, 'rec' video",
+                     "pipelines[1].id": "pipeline id 'p' is used twice",
+                     "pipelines[1].sink": "'pattern' is a source: it cannot be a sink"}

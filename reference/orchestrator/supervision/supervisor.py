@@ -138,7 +138,10 @@ class ModuleSupervisor:
             return failure.message
         plan = self.planner.plan(failure)
         if not plan.restart:
-            await self._set(ERROR, UNHEALTHY, f"{failure.message}; {plan.why}")
+            # Announced even when the module was already ERROR/UNHEALTHY (a crash while READY
+            # sets that first): subscribers must learn that supervision stopped (H-17, E-17).
+            await self._set(ERROR, UNHEALTHY, f"{failure.message}; {plan.why}",
+                            extra={"gave_up": "true"})
             self._say(f"{failure.message}; {plan.why}")
             while not await self.requests.interrupted():
                 pass
@@ -328,12 +331,15 @@ class ModuleSupervisor:
 
     # -- state ---------------------------------------------------------------------------
 
-    async def _set(self, state: int, health_status: int, message: str) -> None:
+    async def _set(self, state: int, health_status: int, message: str,
+                   extra: dict[str, str] | None = None) -> None:
+        """Sets the view; publishes MODULE_STATE_CHANGED when state or health changed, or
+        always when `extra` details are given (a give-up that leaves ERROR as it was)."""
         view = self.view
         old = (view.state, view.health)
         view.state, view.health, view.error_message = state, health_status, message
-        if (state, health_status) != old:
-            await self.reporter.changed(view, *old)
+        if (state, health_status) != old or extra:
+            await self.reporter.changed(view, *old, extra=extra)
 
     def _say(self, text: str) -> None:
         self.reporter.say(self.view, text)

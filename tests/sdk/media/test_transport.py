@@ -20,6 +20,11 @@ def packets_of(data: bytes) -> list[bytes]:
     return ts.PacketSplitter().feed(data)
 
 
+def unnumbered(packet: bytes) -> bytes:
+    """A packet without its continuity counter (which the destination rewrites)."""
+    return packet[:3] + bytes([packet[3] & 0xF0]) + packet[4:]
+
+
 def decodable_frames(data: bytes) -> tuple[int, str]:
     """Frames ffmpeg decodes from an MPEG-TS byte string, and what it complained about."""
     result = subprocess.run(
@@ -30,10 +35,11 @@ def decodable_frames(data: bytes) -> tuple[int, str]:
     return int(frames[-1].split("=")[1]), result.stderr.decode()
 
 
-async def received_over_udp(feed_pushes, switch_at: int | None = None,
-                            to: Feed | None = None) -> tuple[bytes, Destination, Feed | None]:
+async def received_over_udp(feed_pushes, switch_at: int | None = None, to: Feed | None = None
+                            ) -> tuple[bytes, Destination, Feed | None, Receiver]:
     """Runs a Receiver and a Destination on loopback, pushes the given (feed, bytes) pairs
-    (switching to `to` before push number `switch_at`), and returns what arrived."""
+    (switching to `to` before push number `switch_at`), and returns what arrived, the
+    destination, the feed it ended on and the (closed) receiver with its counts."""
     receiver = Receiver(Endpoint("udp://127.0.0.1:1?pkt_size=1316"))
     receiver.address = endpoints.Address("mpegts-udp", "127.0.0.1", 0)
     endpoint = await receiver.open()
@@ -55,7 +61,7 @@ async def received_over_udp(feed_pushes, switch_at: int | None = None,
     finally:
         destination.close()
         receiver.close()
-    return b"".join(got), destination, last_feed
+    return b"".join(got), destination, last_feed, receiver
 
 
 def test_a_target_joining_mid_stream_starts_at_a_keyframe(h264_ts, chunks):
@@ -64,7 +70,7 @@ def test_a_target_joining_mid_stream_starts_at_a_keyframe(h264_ts, chunks):
     early = pieces[: len(pieces) // 3]
     for piece in early:  # the source has been running before the target joins
         feed.push(piece)
-    data, destination, _ = asyncio.run(
+    data, destination, _, receiver = asyncio.run(
         received_over_udp([(feed, p) for p in pieces[len(early):]]))
     first = packets_of(data)[:3]
     assert [ts.pid_of(p) for p in first[:2]] == [ts.PAT_PID, 0x1000]  # tables first
@@ -72,6 +78,7 @@ def test_a_target_joining_mid_stream_starts_at_a_keyframe(h264_ts, chunks):
     frames, complaints = decodable_frames(data)
     assert frames == destination.frames.total and 0 < frames < FRAMES
     assert frames % GOP == 0  # whole GOPs from a keyframe on
+    assert receiver.frames.total == frames  # counted per frame (PES) at the target too, P-10
     assert "corrupt" not in complaints.lower() and "error" not in complaints.lower()
 
 
@@ -82,9 +89,22 @@ def test_a_switch_cuts_between_frames_and_the_target_decodes_on(h264_ts, other_t
     for n in range(max(len(old_pieces), len(new_pieces))):
         pushes += [(old, old_pieces[n])] if n < len(old_pieces) else []
         pushes += [(new, new_pieces[n])] if n < len(new_pieces) else []
-    switch_at = len(pushes) // 3
-    data, destination, last_feed = asyncio.run(received_over_udp(pushes, switch_at, new))
+
+    def next_new_frame_is_a_keyframe(at: int) -> bool:
+        infos = (ts.inspect(p) for f, d in pushes[at:] if f is new for p in packets_of(d))
+        return next(i.keyframe for i in infos if i.frame_start)
+
+    # The new encoder is already running (a quality another connection uses) and mid-GOP
+    # at the switch: the target must get it from its next keyframe, not its next frame (P-9).
+    switch_at = next(n for n in range(len(pushes) // 3, len(pushes))
+                     if not next_new_frame_is_a_keyframe(n))
+    data, destination, last_feed, _ = asyncio.run(received_over_udp(pushes, switch_at, new))
     assert destination.switches == 1 and last_feed is new
+    new_frames = {unnumbered(p): ts.inspect(p).keyframe for p in packets_of(other_ts)
+                  if ts.inspect(p).frame_start}
+    assert not new_frames.keys() & set(map(unnumbered, packets_of(h264_ts)))  # told apart
+    first_new = next(unnumbered(p) for p in packets_of(data) if unnumbered(p) in new_frames)
+    assert new_frames[first_new], "the switch started the new encoder mid-GOP"
     frames, complaints = decodable_frames(data)
     assert frames == destination.frames.total
     assert "error" not in complaints.lower() and "non-monoton" not in complaints
@@ -117,11 +137,27 @@ def test_tcp_destination_reconnects_to_a_target_that_comes_back(h264_ts, chunks)
                             return
             await push_until(lambda: receiver.frames.total >= 10)
             receiver.close()  # the target goes away and comes back on the same port
-            again = Receiver(endpoint)
-            again.address = endpoints.address_of(endpoint)
-            await again.open()
-            await push_until(lambda: again.frames.total >= 10)
-            again.close()
+            # The target is back before the next packet is sent (a bare listener on the
+            # same port): the new connection still starts afresh (P-23), with the tables
+            # and then a keyframe, not in the middle of the GOP the old one left off in.
+            connected, got = asyncio.Event(), []
+
+            async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+                connected.set()
+                while data := await reader.read(65536):
+                    got.append(data)
+                writer.close()
+
+            server = await asyncio.start_server(accept, "127.0.0.1", receiver.address.port,
+                                                reuse_address=True)
+            try:
+                await asyncio.wait_for(connected.wait(), 10)
+                await push_until(lambda: ts.frame_starts(b"".join(got)) >= 10)
+            finally:
+                server.close()
+            first = packets_of(b"".join(got))[:3]
+            assert [ts.pid_of(p) for p in first[:2]] == [ts.PAT_PID, 0x1000]
+            assert ts.inspect(first[2]).keyframe
         finally:
             destination.close()
             receiver.close()
@@ -145,6 +181,23 @@ def test_receiver_binds_the_bind_host_and_keeps_the_advertised_endpoint():
                 with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
                     probe.sendto(b"\x47" + bytes(187), ("127.0.0.1", bound))
                 await support.eventually(lambda: receiver.bytes.total == 188, 5)
+            finally:
+                receiver.close()
+    asyncio.run(run())
+
+
+def test_s10_the_receiver_binds_the_bind_host_not_every_address():
+    async def run() -> None:
+        for transport, kind in (("mpegts-udp", socket.SOCK_DGRAM),
+                                ("mpegts-tcp", socket.SOCK_STREAM)):
+            scheme = transport.removeprefix("mpegts-")
+            receiver = Receiver(Endpoint(f"{scheme}://127.0.0.1:1", transport),
+                                bind_host="127.0.0.1")
+            receiver.address = endpoints.Address(transport, "127.0.0.1", 0)
+            await receiver.open()
+            try:  # the same port on another loopback address is free: had the receiver
+                with socket.socket(socket.AF_INET, kind) as other:  # bound 0.0.0.0, EADDRINUSE
+                    other.bind(("127.0.0.2", receiver.address.port))
             finally:
                 receiver.close()
     asyncio.run(run())

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+import subprocess
 from fractions import Fraction
 
 import pytest
 
 from mediagrid import sdk
-from mediagrid.sdk.media import Quality, ts
+from mediagrid.reference.media import ffmpeg_path
+from mediagrid.sdk.media import VIDEO_CODECS, Quality, ts
 from mediagrid.sdk.media.meter import LatencyWindow, Meter
 from mediagrid.sdk.media.quality import parse_bitrate, parse_size
 from mediagrid.v1 import common_pb2
@@ -158,6 +160,18 @@ def test_encoder_arguments_keep_keyframes_within_two_seconds():
     assert args[args.index("-b:v") + 1] == "800000"
     audio = Quality(AUDIO, "opus", bitrate=64_000).encoder_args()
     assert audio[:2] == ["-c:a", "libopus"] and "48000" in audio
+
+
+@pytest.mark.parametrize("codec", VIDEO_CODECS)
+def test_the_keyframe_interval_asked_for_is_the_one_encoded(codec):
+    quality = Quality(VIDEO, codec, bitrate=300_000, fps=Fraction(25), gop=5)
+    data = subprocess.run(
+        [ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+         "testsrc2=size=160x120:rate=25", "-frames:v", "20", *quality.encoder_args(),
+         "-f", "mpegts", "pipe:1"], capture_output=True, check=True, timeout=60).stdout
+    found = infos(data)
+    assert sum(i.frame_start for i in found) == 20
+    assert sum(i.keyframe for i in found) == 4  # one every 5 frames, as the config says
 
 
 def test_config_values_are_parsed_or_refused_naming_the_key():
