@@ -12,7 +12,7 @@ preview of a camera), alternately:
 Bare CPU is this process's reaped children (getrusage) around the run. Medians over the
 repeats; the ratio is module / bare. Target <= 1.05.
 
-    python bench/transcode_overhead.py [--repeats 3] [--seconds 8] [--size 1280x720]
+    python bench/transcode_overhead.py [--repeats 9] [--seconds 8] [--size 1280x720]
 
 `--size` is the size encoded to (default 640x360); the relay's cost is the same whatever the
 encode costs, so a bigger encode shows a smaller ratio (docs/media.md has both figures).
@@ -95,7 +95,9 @@ def through_module(pid: int, transcoder: ModuleClient, path: Path, port: int, n:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    # 9 by default: the same bare encode varies by up to 10 % in CPU between repeats on a
+    # shared machine, more than the 5 % the target allows; a median of 3 lands either side.
+    parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--size", default="640x360", help="the size encoded to")
     opts = parser.parse_args()

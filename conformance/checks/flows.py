@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from mediagrid.conformance.checks.pipeline_support import (
     codec_for,
@@ -26,7 +26,7 @@ from mediagrid.conformance.checks.pipeline_support import (
 from mediagrid.conformance.configs import stall_period, start_period
 from mediagrid.conformance.context import CheckContext
 from mediagrid.conformance.media import SEND_FPS, MediaReceiver, MediaSender
-from mediagrid.conformance.registry import PIPELINE, Checks, NotApplicable
+from mediagrid.conformance.registry import PIPELINE, CheckFailed, Checks, NotApplicable
 from mediagrid.v1 import common_pb2, pipeline_pb2
 
 CHECKS = Checks("flows")
@@ -72,6 +72,20 @@ def compare_bitrate(ctx: CheckContext, reported: int, measured: float, where: st
                 f"{where} (MPEG-TS bytes, 5 s window)", f"{reported / 1000:.0f} kbit/s")
 
 
+async def measured(ctx: CheckContext, judge: Callable[[], Awaitable[None]]) -> None:
+    """Runs `judge` (which reads the flow and compares its figures with the suite's); a
+    disagreement is measured once more over a fresh window before it fails. On a loaded
+    machine the suite's own sender or receiver can be starved for a moment, which is not the
+    module's fault; a module whose figures are wrong is wrong in both windows."""
+    try:
+        await judge()
+    except CheckFailed as first:
+        ctx.note(f"the figures disagreed once ({first.rule}: expected {first.expected}; got "
+                 f"{first.got}); measured again over a fresh {WINDOW:g} s window")
+        await asyncio.sleep(WINDOW)
+        await judge()
+
+
 @CHECKS.check("P-10", "P-11", "P-22", "P-23", "P-24", "S-10", title="suite as source: not "
               "ACTIVE without media, ACTIVE with measured fps and bandwidth, ERROR when media "
               "stops and no false ACTIVE after, ACTIVE again when a new stream starts",
@@ -92,14 +106,18 @@ async def sink_flow_measured(ctx: CheckContext) -> None:
         await wait_state(ctx, started.id, "ACTIVE", ACTIVE_WITHIN, "P-11",
                          f"once the suite sends {media} to {connection.endpoint.url}")
         await asyncio.sleep(WINDOW)  # let both sides' windows fill
-        active = await flow(ctx, started.id, "P-10")
-        if media == "video":
-            compare_fps(ctx, active.metrics.fps, sender.rate.fps() or SEND_FPS, "sent by the suite")
-        compare_bitrate(ctx, active.status.bandwidth_usage, sender.rate.bitrate(),
-                        "sent by the suite")
-        latency = active.status.latency_ms
-        ctx.require(latency == -1 or 0 <= latency < 10_000, "P-10",
-                    "latency_ms measured (0-10000) or -1 when not measured", str(latency))
+
+        async def judge() -> None:
+            active = await flow(ctx, started.id, "P-10")
+            if media == "video":
+                compare_fps(ctx, active.metrics.fps, sender.rate.fps() or SEND_FPS,
+                            "sent by the suite")
+            compare_bitrate(ctx, active.status.bandwidth_usage, sender.rate.bitrate(),
+                            "sent by the suite")
+            latency = active.status.latency_ms
+            ctx.require(latency == -1 or 0 <= latency < 10_000, "P-10",
+                        "latency_ms measured (0-10000) or -1 when not measured", str(latency))
+        await measured(ctx, judge)
     stalled = await wait_state(ctx, started.id, "ERROR", stall + 2.0, "P-11",
                                f"after the media stopped (stall period {stall:g} s)")
     ctx.require("stall" in stalled.status.error_message.lower(), "P-11",
@@ -171,21 +189,24 @@ async def source_flow_measured(ctx: CheckContext) -> None:
         await wait_state(ctx, started.id, "ACTIVE", ACTIVE_WITHIN, "P-11",
                          "once the source sends to the suite")
         await asyncio.sleep(WINDOW)
-        status = await flow(ctx, started.id, "P-10")
         for index, receiver in enumerate(receivers):
             ctx.require(receiver.bytes > 0 and receiver.rate.bitrate() > 0, "P-5",
                         f"media at each of the {len(receivers)} targets",
                         f"target {index + 1} received {receiver.bytes} bytes")
-        first, second = receivers
-        if media == "video":
-            ctx.require(abs(first.rate.fps() - second.rate.fps()) <= 0.3 * max(first.rate.fps(),
-                                                                                1.0),
-                        "P-5", "each target receiving the full stream (the same fps)",
-                        f"{first.rate.fps():.1f} vs {second.rate.fps():.1f} fps")
-            compare_fps(ctx, status.metrics.fps, first.rate.fps(), "received by the suite")
-        measured = sum(r.rate.bitrate() for r in receivers)
-        compare_bitrate(ctx, status.status.bandwidth_usage, measured,
-                        "received by the suite (both targets)")
+
+        async def judge() -> None:
+            status = await flow(ctx, started.id, "P-10")
+            first, second = receivers
+            if media == "video":
+                ctx.require(abs(first.rate.fps() - second.rate.fps())
+                            <= 0.3 * max(first.rate.fps(), 1.0), "P-5",
+                            "each target receiving the full stream (the same fps)",
+                            f"{first.rate.fps():.1f} vs {second.rate.fps():.1f} fps")
+                compare_fps(ctx, status.metrics.fps, first.rate.fps(), "received by the suite")
+            compare_bitrate(ctx, status.status.bandwidth_usage,
+                            sum(r.rate.bitrate() for r in receivers),
+                            "received by the suite (both targets)")
+        await measured(ctx, judge)
 
 
 @CHECKS.check("P-14", title="disconnecting a connection a running flow uses turns the flow "

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 # Exported names and the submodule holding each. Loaded on first use, so that importing
 # mediagrid.manifest.command for `mediagrid --help` does not import jsonschema and PyYAML.
 _EXPORTS = {
-    "Discovery": "discovery", "discover": "discovery", "find_manifest_files": "discovery",
+    "Discovery": "discovery", "discover": "discovery", "find_manifest_files": "files",
     "scan": "discovery",
     "format_duration": "durations", "parse_duration": "durations",
-    "MANIFEST_NAME": "loader", "load_manifest": "loader", "manifest_file": "loader",
+    "MANIFEST_NAME": "files", "load_manifest": "loader", "manifest_file": "files",
     "BackoffPolicy": "model", "Capabilities": "model", "EntityTypeSpec": "model", "GiveUp": "model",
     "ManifestError": "model", "ModuleManifest": "model", "Problem": "model",
     "Security": "model", "ShutdownLadder": "model",
@@ -50,9 +50,10 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from mediagrid.manifest.discovery import Discovery, discover, find_manifest_files, scan
+    from mediagrid.manifest.discovery import Discovery, discover, scan
     from mediagrid.manifest.durations import format_duration, parse_duration
-    from mediagrid.manifest.loader import MANIFEST_NAME, load_manifest, manifest_file
+    from mediagrid.manifest.files import MANIFEST_NAME, find_manifest_files, manifest_file
+    from mediagrid.manifest.loader import load_manifest
     from mediagrid.manifest.model import (
         BackoffPolicy,
         Capabilities,

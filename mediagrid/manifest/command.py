@@ -57,7 +57,8 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from mediagrid.manifest.loader import load_manifest, manifest_file
+    from mediagrid.manifest.files import manifest_file
+    from mediagrid.manifest.loader import load_manifest
     from mediagrid.manifest.model import ManifestError, ModuleManifest
     from mediagrid.manifest.report import console, print_verdict, verdict_json
     from mediagrid.manifest.schemas import schema_text

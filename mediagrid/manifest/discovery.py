@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mediagrid.manifest.loader import MANIFEST_NAME, load_manifest
+from mediagrid.manifest.files import SKIP_DIRS, find_manifest_files
+from mediagrid.manifest.loader import load_manifest
 from mediagrid.manifest.model import ManifestError, ModuleManifest, Problem
 
-# Folders never scanned: tool caches and dependency trees that may hold other module.yaml files.
-SKIP_DIRS = frozenset({"node_modules", "__pycache__", "venv", "site-packages"})
+__all__ = ["SKIP_DIRS", "Discovery", "discover", "find_manifest_files", "scan"]
 
 
 @dataclass
@@ -20,19 +20,6 @@ class Discovery:
 
     manifests: list[ModuleManifest] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-
-
-def find_manifest_files(roots: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
-    """module.yaml files under each root, sorted, skipping hidden folders and SKIP_DIRS.
-    A root that is itself a module.yaml file is yielded as is."""
-    for root in map(Path, roots):
-        if root.is_file():
-            yield root
-            continue
-        for folder, dirs, files in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
-            if MANIFEST_NAME in files:
-                yield Path(folder) / MANIFEST_NAME
 
 
 def scan(roots: Iterable[str | os.PathLike[str]]) -> Discovery:

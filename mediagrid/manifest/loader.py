@@ -12,6 +12,7 @@ from mediagrid.backoff import BackoffPolicy
 from mediagrid.manifest import schemas as schema_mod
 from mediagrid.manifest.checks import command_warnings, semantic_errors
 from mediagrid.manifest.durations import parse_duration
+from mediagrid.manifest.files import MANIFEST_NAME, find_manifest_files, manifest_file
 from mediagrid.manifest.model import (
     Capabilities,
     EntityTypeSpec,
@@ -25,13 +26,7 @@ from mediagrid.manifest.model import (
 )
 from mediagrid.manifest.yamlsource import YamlSource, YamlSyntaxError, parse
 
-MANIFEST_NAME = "module.yaml"
-
-
-def manifest_file(path: str | os.PathLike[str]) -> Path:
-    """A folder means folder/module.yaml."""
-    path = Path(path)
-    return path / MANIFEST_NAME if path.is_dir() else path
+__all__ = ["MANIFEST_NAME", "load_manifest", "manifest_file"]
 
 
 def load_manifest(path: str | os.PathLike[str]) -> ModuleManifest:
@@ -69,8 +64,6 @@ def _missing(given: Path, file: Path) -> Problem:
     """The problem for a module.yaml that is not there, with the likeliest fix."""
     if not given.is_dir():
         return Problem(str(file), "", "no such file or folder", "check the path")
-    from mediagrid.manifest.discovery import find_manifest_files
-
     below = [f.parent for _, f in zip(range(4), find_manifest_files([given]), strict=False)]
     if not below:
         return Problem(str(file), "", "no such file: the folder has no module.yaml",

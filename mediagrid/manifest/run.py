@@ -111,7 +111,8 @@ async def run_module(path: str, *, port: int | None = None, orchestrator: str = 
 
     from rich.markup import escape
 
-    from mediagrid.manifest.loader import load_manifest, manifest_file
+    from mediagrid.manifest.files import manifest_file
+    from mediagrid.manifest.loader import load_manifest
     from mediagrid.manifest.model import ManifestError
     from mediagrid.manifest.process import EXIT_PORT_IN_USE, ModuleProcess, StartError
     from mediagrid.manifest.report import console, print_problem, print_verdict

@@ -11,13 +11,26 @@ from __future__ import annotations
 
 import socket
 import urllib.parse
+from dataclasses import dataclass
 
 from mediagrid.codecs import DEFAULT_TRANSPORT, SCHEMES
-from mediagrid.sdk.entity import Endpoint
 from mediagrid.sdk.errors import InvalidArgument
 from mediagrid.sdk.settings import is_host, is_port
 from mediagrid.sdk.types import MediaType
 from mediagrid.v1 import common_pb2, pipeline_pb2
+
+
+@dataclass
+class Endpoint:
+    """Where media crosses between processes: the target listens, the source sends to it.
+    `url` is what the source sends to; on a TARGET link the SDK also fills `listen_url`, the
+    §4.1 receiver URL bound to MEDIAGRID_BIND_HOST (rule S-10), to give ffmpeg as its input."""
+
+    url: str
+    transport: str = "mpegts-udp"
+    format: common_pb2.MediaFormat | None = None
+    listen_url: str = ""
+
 
 # Per transport (contract §4.1): the URL a source sends to ({host} is the advertised host),
 # and the URL the target's ffmpeg listens with ({bind} is MEDIAGRID_BIND_HOST, rule S-10).

@@ -22,6 +22,7 @@ from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from mediagrid.sdk.endpoints import Endpoint
 from mediagrid.sdk.errors import FailedPrecondition
 from mediagrid.sdk.reporter import metric_value
 from mediagrid.sdk.types import EntityType, Health, MediaType, NamedIntEnum
@@ -47,18 +48,6 @@ class Role(NamedIntEnum):
     LOCAL = pipeline_pb2.CONNECTION_ROLE_LOCAL
     SOURCE = pipeline_pb2.CONNECTION_ROLE_SOURCE
     TARGET = pipeline_pb2.CONNECTION_ROLE_TARGET
-
-
-@dataclass
-class Endpoint:
-    """Where media crosses between processes: the target listens, the source sends to it.
-    `url` is what the source sends to; on a TARGET link the SDK also fills `listen_url`, the
-    §4.1 receiver URL bound to MEDIAGRID_BIND_HOST (rule S-10), to give ffmpeg as its input."""
-
-    url: str
-    transport: str = "mpegts-udp"
-    format: common_pb2.MediaFormat | None = None
-    listen_url: str = ""
 
 
 @dataclass

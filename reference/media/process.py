@@ -37,6 +37,7 @@ from mediagrid.reference.media.progress import Progress, ProgressParser
 from mediagrid.reference.media.stderr import StderrTail
 from mediagrid.reference.media.supervision import (
     EventKind,
+    OutputPipe,
     SupervisorEvent,
     checked_args,
     put_dropping_oldest,
@@ -75,11 +76,14 @@ class FfmpegProcess:
         on_progress: Callable[[Progress], None] | None = None,
         on_event: Callable[[SupervisorEvent], None] | None = None,
         redact: Callable[[str], str] | None = None,
+        on_output: Callable[[bytes], None] | None = None,
     ) -> None:
         self._make_args = args if callable(args) else (lambda run, fixed=tuple(args): fixed)
         self.args = checked_args(self._make_args(1))
         if restart not in ("always", "on-failure", "never"):
             raise ValueError(f"restart must be always, on-failure or never, got {restart!r}")
+        if on_output is not None and stdout != asyncio.subprocess.DEVNULL:
+            raise ValueError("stdout goes to on_output or to a pipe (stdout=PIPE), not both")
         if progress_period <= 0:
             raise ValueError(f"progress_period must be > 0 s, got {progress_period}")
         self.name = name
@@ -96,6 +100,7 @@ class FfmpegProcess:
         )
         self._stdin, self._stdout = stdin, stdout
         self._on_progress, self._on_event = on_progress, on_event
+        self._on_output = on_output
         self._proc: asyncio.subprocess.Process | None = None
         self._task: asyncio.Task[int] | None = None
         self._stopping = asyncio.Event()
@@ -126,7 +131,8 @@ class FfmpegProcess:
 
     @property
     def stdout(self) -> asyncio.StreamReader | None:
-        """The current run's stdout, when the process was made with stdout=PIPE."""
+        """The current run's stdout, when the process was made with stdout=PIPE (with
+        `on_output` each read of it goes to that callback instead)."""
         return self._proc.stdout if self._proc else None
 
     async def start(self) -> None:
@@ -255,14 +261,17 @@ class FfmpegProcess:
             "-progress", f"pipe:{write_fd}", "-stats_period", f"{self.progress_period:g}",
             *self.args[1:],
         ]
+        output = OutputPipe(self._on_output) if self._on_output is not None else None
         try:
             proc = await asyncio.create_subprocess_exec(
-                *argv, stdin=self._stdin, stdout=self._stdout, stderr=asyncio.subprocess.PIPE,
-                pass_fds=(write_fd,), start_new_session=True,
+                *argv, stdin=self._stdin, stdout=output.write_fd if output else self._stdout,
+                stderr=asyncio.subprocess.PIPE, pass_fds=(write_fd,), start_new_session=True,
                 preexec_fn=die_with_parent_preexec(),
             )
         except BaseException:
             os.close(read_fd)
+            if output is not None:
+                output.close()
             raise
         finally:
             os.close(write_fd)
@@ -270,6 +279,8 @@ class FfmpegProcess:
         self.latest = None
         self.runs += 1
         self._tail.add(f"[supervisor] run {self.runs} started (pid {proc.pid})")
+        if output is not None:  # its reads come from the loop, so after "started" is handled
+            output.start()
         self._emit("started", pid=proc.pid)
         if not spawned.done():
             spawned.set_result(None)
@@ -295,6 +306,8 @@ class FfmpegProcess:
         finally:
             if transport is not None:
                 transport.close()
+            if output is not None:
+                output.close()
         # Counted, not taken from the watcher's result: a run that obeys the watcher's SIGTERM
         # exits while the watcher still waits on it, and the exit is seen first.
         stalled = self.stalls > stalls_before

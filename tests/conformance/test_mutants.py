@@ -15,7 +15,7 @@ import pytest
 from mediagrid.simulator.mutants.catalogue import MUTANTS, Mutant, manifest_text
 from mediagrid.simulator.mutants.score import run_all
 
-CHUNK = 11  # mutants per test: small enough for pytest-xdist to balance the workers
+CHUNK = 5  # mutants per test: small enough for pytest-xdist (worksteal) to balance the workers
 GROUPS = [f"{n:02d}" for n in range(0, len(MUTANTS), CHUNK)]
 
 

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -169,6 +170,41 @@ def test_a_clean_exit_ends_a_one_shot_run_but_restarts_under_always() -> None:
     once_runs, always_runs = asyncio.run(main())
     assert once_runs == 1
     assert always_runs >= 3
+
+
+def test_on_output_gets_every_byte_of_each_run_up_to_its_exit(tmp_path: Path) -> None:
+    # stdout read straight from the pipe (no StreamReader), by a slow callback that lets the
+    # pipe fill: each run's output reaches it whole and in order, up to the run's last bytes.
+    args = ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "1", "-c:v",
+            "mpeg2video", "-f", "mpegts"]
+    reference = tmp_path / "reference.ts"
+    subprocess.run([FFMPEG, "-loglevel", "error", *args, "-bitexact", str(reference)],
+                   check=True)
+    runs: list[bytearray] = []
+
+    def output(data: bytes) -> None:
+        time.sleep(0.005)
+        runs[-1].extend(data)
+
+    def started(event: SupervisorEvent) -> None:
+        if event.kind == "started":
+            runs.append(bytearray())
+
+    async def main() -> None:
+        proc = FfmpegProcess([FFMPEG, *args, "-bitexact", "pipe:1"], name="out",
+                             restart="always", on_event=started,
+                             on_output=output,
+                             backoff=BackoffPolicy(initial=0, multiplier=1, max=0, jitter=0))
+        await proc.start()
+        await eventually(lambda: proc.restarts >= 2, within=20)
+        await proc.stop()
+
+    asyncio.run(main())
+    assert len(runs) >= 3
+    assert all(bytes(run) == reference.read_bytes() for run in runs[:2])
+    with pytest.raises(ValueError, match="not both"):
+        FfmpegProcess([FFMPEG, *args, "pipe:1"], stdout=asyncio.subprocess.PIPE,
+                      on_output=print)
 
 
 def test_managed_options_are_refused_with_a_fix() -> None:

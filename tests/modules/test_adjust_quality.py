@@ -43,6 +43,7 @@ def test_adjust_quality_switches_encoders_without_a_gap(start_module, tmp_path):
     # The old encoder is stopped once the connection has switched: one ffmpeg again, another.
     assert support.wait_until(lambda: len(transcoder.children()) == 1
                               and transcoder.children() != encoder, 20)
+    switched_by = now_code(time.time_ns() // 1_000_000)  # the switch is behind us
     frames = recorder.flow("f1").metrics.frames
     checks.wait_frames(recorder, "f1", frames + 4 * FPS)
     assert recorder.flow("f1").metrics.restarts == 0  # the recorder never noticed
@@ -51,7 +52,12 @@ def test_adjust_quality_switches_encoders_without_a_gap(start_module, tmp_path):
     codes = checks.timecodes(path, 320, 240)
     sizes = [size for _, size in checks.packets(path)]
     assert len(codes) == len(sizes) and None not in codes
-    gap = checks.largest_gap_frames(codes, FPS)
+    # The gap is measured at the switch (contract §4.4), which happened between the call and
+    # the old encoder's end: a stall of the stamping clock elsewhere under load is not a gap.
+    around = [c for c in codes
+              if delta_ms(c, switched_at) > -500 and delta_ms(c, switched_by) < 500]
+    assert len(around) >= FPS
+    gap = checks.largest_gap_frames(around, FPS)
     assert gap <= 1, f"{gap} frames lost at the switch"  # rule P-9; 1 allows jitter (§4.4)
     before = [s for c, s in zip(codes, sizes, strict=True) if delta_ms(c, switched_at) < 0]
     after = [s for c, s in zip(codes, sizes, strict=True) if delta_ms(c, switched_at) > 2000]

@@ -52,7 +52,9 @@ def test_camera_recorded_through_the_transcoder(fake_camera, start_module, tmp_p
     assert video["codec_name"] == "mpeg2video"  # transcoded, not the camera's h264
     assert (video["width"], video["height"]) == (256, 144)
     assert 0.9 * stopping <= video["duration"] <= 1.1 * stopped, (video["duration"], stopped)
-    assert measured.metrics.fps > 20 and measured.status.bandwidth_usage > 50_000  # measured
+    # Measured in bit/s on the wire (P-24): about 350 kbit/s of MPEG-TS for 300k of video.
+    # Half the configured rate still tells bits from bytes (a rate in bytes reads ~44 000).
+    assert measured.metrics.fps > 20 and measured.status.bandwidth_usage > 150_000
     assert measured.metrics.bytes_written > 10_000
     assert not list(tmp_path.glob("camera.*.mp4"))  # one recording, never restarted
 

@@ -35,10 +35,11 @@ def test_pipeline_commands_and_status_with_flows(tmp_path: Path) -> None:
             await make(stub, "cams", "cam", "cam")
             await make(stub, "screens", "screen", "screen")
             await make(stub, "screens", "legacy", "legacy")
-            # A pipeline made and deleted: a stopped flow, which status does not list.
+            # A pipeline started and deleted: a stopped flow, which status does not list
+            # (without start=True no flow would exist to be stopped).
             await stub.CreatePipeline(op.CreatePipelineRequest(
-                pipeline_id="gone", source=ref("cams", "cam"), sink=ref("screens", "screen")),
-                timeout=30)
+                pipeline_id="gone", source=ref("cams", "cam"), sink=ref("screens", "screen"),
+                start=True), timeout=30)
             await stub.DeletePipeline(op.DeletePipelineRequest(pipeline_id="gone"), timeout=30)
             at = ("--address", app.address)
 
@@ -58,6 +59,8 @@ def test_pipeline_commands_and_status_with_flows(tmp_path: Path) -> None:
                 assert bad.returncode == 2 and "MODULE/ENTITY" in bad.stderr
                 listed = json.loads(cli("pipeline", "list", "--json", *at).stdout)
                 assert [f["id"] for f in listed["flows"]] == ["look"]
+                every = json.loads(cli("pipeline", "list", "--all", "--json", *at).stdout)
+                assert [f["id"] for f in every["flows"]] == ["gone", "look"]
                 status = json.loads(cli("status", "--json", *at).stdout)
                 assert [f["id"] for f in status["flows"]] == ["look"]
                 assert {e["module_id"] for e in status["entities"]} == {"cams", "conv",

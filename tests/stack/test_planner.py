@@ -95,6 +95,20 @@ def test_p16_sides_without_a_common_transport_or_media_do_not_meet() -> None:
         "media not matched: audio => video"
 
 
+def test_p15_codecs_mpegts_does_not_carry_never_cross_modules_even_when_both_list_them() -> None:
+    # Both sides list vp8 (or PCM), but a §4.1 transport is MPEG-TS, which carries neither.
+    assert "MPEG-TS, which carries none of them" in str(
+        meet(side("a", ("vp8",)), side("b", ("vp8",))))
+    assert "MPEG-TS, which carries none of them" in str(
+        meet(side("a", ("pcm_s16le",), media="audio"), side("b", ("pcm_s16le",), media="audio")))
+    # Of a mixed list only the carried codec crosses, so a screen taking vp8 or h264 is fed
+    # through the camera module's own converter rather than sent vp8 over mpegts-udp.
+    local = converter("cams", "to-h264", ("vp8",), ("h264",))
+    chosen = plan(side("cams", ("vp8",)), side("screens", ("vp8", "h264")), [local])
+    assert [c.label for c in chosen.converters] == ["cams/to-h264"]
+    assert [h.transport for h in chosen.hops] == ["local", "mpegts-udp"]
+
+
 def test_p3_a_codec_asked_at_the_sink_is_carried_by_the_last_hop() -> None:
     chosen = plan(side("cams", ("h264", "hevc")), side("screens", ()), CONVERTERS, codec="hevc")
     assert chosen.converters == () and chosen.hops[0].codec == "hevc"

@@ -7,8 +7,10 @@ keyframe, then the old one is cut at its next frame boundary and the new one fol
 target sees whole frames and no gap. Continuity counters are rewritten so the target sees one
 continuous stream across switches and encoder restarts.
 
-MPEG-TS over UDP goes out as datagrams of up to 7 packets (1316 bytes); over TCP the
-destination connects to the listening target and reconnects with the project's backoff.
+MPEG-TS over UDP goes out as datagrams of up to 7 packets (1316 bytes), handed to the kernel
+many at a time where it cuts them itself (Linux UDP segmentation offload: one system call per
+read of the encoder's output, not one per datagram); over TCP the destination connects to the
+listening target and reconnects with the project's backoff.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import time
 from mediagrid.backoff import Backoff, BackoffPolicy
 from mediagrid.sdk.media import ts
 from mediagrid.sdk.media.endpoints import Address
-from mediagrid.sdk.media.feed import Feed
+from mediagrid.sdk.media.feed import Chunk, Feed
 from mediagrid.sdk.media.meter import Clock, Meter
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,11 @@ MAX_HELD = 8 * 1024 * 1024
 MAX_QUEUED = 4 * 1024 * 1024
 """Bytes queued on a slow TCP target before packets are dropped (then it restarts at a keyframe)."""
 
-Items = list[tuple[bytes, ts.PacketInfo]]
+DATAGRAM = ts.PACKET_SIZE * ts.PACKETS_PER_DATAGRAM
+UDP_SEGMENT = getattr(socket, "UDP_SEGMENT", 103)
+"""Linux (4.18+) socket option: one send of many datagrams' bytes, cut by the kernel."""
+SEGMENTED_DATAGRAMS = 49
+"""Datagrams per segmented send (49 x 1316 bytes fits one UDP payload of 64 KiB)."""
 
 
 class Destination:
@@ -52,12 +58,13 @@ class Destination:
         self.switches = 0
         self.feed: Feed | None = None
         self._next: Feed | None = None
-        self._held: list[bytes] = []
+        self._held: list[bytes] = []  # pieces of the new feed, from its first keyframe
         self._held_bytes = self._held_frames = 0
         self._started = False  # the current feed has reached a keyframe for this target
         self._continuity = ts.ContinuityCounter()
         self._clock = clock
         self._udp: socket.socket | None = None
+        self._segmented = False  # the kernel cuts our sends into datagrams (UDP_SEGMENT)
         self._tcp: asyncio.StreamWriter | None = None
         self._connector: asyncio.Task[None] | None = None
 
@@ -66,6 +73,11 @@ class Destination:
         if self.address.transport == "mpegts-udp":
             sock = socket.socket(self.address.family, socket.SOCK_DGRAM)
             sock.setblocking(False)
+            try:
+                sock.setsockopt(socket.SOL_UDP, UDP_SEGMENT, DATAGRAM)
+                self._segmented = True
+            except OSError:  # not Linux, or too old: one send per datagram
+                self._segmented = False
             self._udp = sock
         else:
             self._connector = asyncio.get_running_loop().create_task(self._connect_tcp())
@@ -121,38 +133,41 @@ class Destination:
         self._next = None
         self._held, self._held_bytes, self._held_frames = [], 0, 0
 
-    def _from_feed(self, feed: Feed, items: Items) -> None:
+    def _from_feed(self, feed: Feed, chunk: Chunk) -> None:
         if feed is self._next:
-            self._hold(feed, items)
+            self._hold(feed, chunk)
             return
-        out: list[bytes] = []
-        for packet, info in items:
-            if self._next is not None and self._held and (info.frame_start or not self._started):
-                out += self._cut()
-                break  # the rest of the old feed's packets are not sent
-            if not self._started:
-                if not info.keyframe:
-                    continue
-                self._started = True
-                out += feed.tables()
-            out.append(packet)
-            if info.frame_start:
-                self.frames.add()
-        self._send(out)
+        data = chunk.data
+        if self._next is not None and self._held:
+            # the switch: at once if nothing was sent yet, else at the old feed's next frame
+            cut = 0 if not self._started else chunk.first(keyframe=False)
+            if cut is not None:
+                self._send([data[:cut], *self._cut()] if cut else self._cut())
+                return  # the rest of the old feed's packets are not sent
+        if self._started:
+            self.frames.add(chunk.frames)
+            self._send([data])
+            return
+        start = chunk.first(keyframe=True)
+        if start is None:
+            return
+        self._started = True
+        self.frames.add(chunk.frames_from(start))
+        self._send([b"".join(feed.tables()), data[start:]])
 
-    def _hold(self, feed: Feed, items: Items) -> None:
+    def _hold(self, feed: Feed, chunk: Chunk) -> None:
         """Keeps the new feed's packets from its first keyframe until the cut."""
-        for packet, info in items:
-            if not self._held:
-                if not info.keyframe:
-                    continue
-                self._held = feed.tables()
-                self._held_bytes = sum(map(len, self._held))
-            self._held.append(packet)
-            self._held_bytes += len(packet)
-            self._held_frames += info.frame_start
-        if not self._held:
-            return
+        if self._held:
+            self._held.append(chunk.data)
+            self._held_bytes += len(chunk.data)
+            self._held_frames += chunk.frames
+        else:
+            start = chunk.first(keyframe=True)
+            if start is None:
+                return
+            self._held = [b"".join(feed.tables()), chunk.data[start:]]
+            self._held_bytes = sum(map(len, self._held))
+            self._held_frames = chunk.frames_from(start)
         old_idle = self.feed.idle_for() if self.feed is not None else None
         if old_idle is None or old_idle > SWITCH_IDLE or self._held_bytes > MAX_HELD:
             self._send(self._cut())
@@ -170,32 +185,49 @@ class Destination:
         return held
 
     # -- sending -------------------------------------------------------------------------------
-    def _send(self, packets: list[bytes]) -> None:
-        if not packets:
+    def _send(self, pieces: list[bytes]) -> None:
+        """Sends pieces of whole packets, each what one muxer wrote in one go."""
+        data = b"".join([self._continuity.rewrite(p) for p in pieces if p])
+        if not data:
             return
-        packets = [self._continuity.apply(p) for p in packets]
         if self._udp is not None:
-            step = ts.PACKETS_PER_DATAGRAM
-            target = (self.address.host, self.address.port)
-            for first in range(0, len(packets), step):
-                datagram = b"".join(packets[first : first + step])
-                try:
-                    self._udp.sendto(datagram, target)
-                except (BlockingIOError, ConnectionRefusedError):
-                    self.dropped += len(packets[first : first + step])
-                    continue
-                self.bytes.add(len(datagram))
+            self._send_udp(data)
         elif self._tcp is not None and not self._tcp.is_closing():
             if self._tcp.transport.get_write_buffer_size() > MAX_QUEUED:
-                self.dropped += len(packets)
+                self.dropped += len(data) // ts.PACKET_SIZE
                 self._started = False  # resume at a keyframe once it drains
                 return
-            data = b"".join(packets)
             self._tcp.write(data)
             self.bytes.add(len(data))
         else:
-            self.dropped += len(packets)
+            self.dropped += len(data) // ts.PACKET_SIZE
             self._started = False
+
+    def _send_udp(self, data: bytes) -> None:
+        """Datagrams of DATAGRAM bytes (the last may be shorter), many per send when the
+        kernel cuts them; a send the socket cannot take now is dropped and counted."""
+        assert self._udp is not None
+        target = (self.address.host, self.address.port)
+        step = DATAGRAM * SEGMENTED_DATAGRAMS if self._segmented else DATAGRAM
+        sent = 0
+        for first in range(0, len(data), step):
+            piece = data[first : first + step]
+            try:
+                self._udp.sendto(piece, target)
+            except (BlockingIOError, ConnectionRefusedError):
+                self.dropped += len(piece) // ts.PACKET_SIZE
+                continue
+            except OSError:
+                if not self._segmented:
+                    raise
+                # a route whose device cannot take segmented sends (EIO): one by one from now
+                self._udp.setsockopt(socket.SOL_UDP, UDP_SEGMENT, 0)
+                self._segmented = False
+                self._send_udp(data[first:])
+                break
+            sent += len(piece)
+        if sent:
+            self.bytes.add(sent)
 
     async def _connect_tcp(self) -> None:
         backoff = Backoff(RECONNECT)

@@ -28,6 +28,9 @@ from mediagrid.sdk.media.meter import Clock, Meter
 RECEIVE_BUFFER = 4 * 1024 * 1024
 MAX_BATCH = 256
 """Datagrams read in one wake-up at most (the loop's other work is not starved)."""
+UDP_GRO = getattr(socket, "UDP_GRO", 104)
+"""Linux (5.0+) socket option: datagrams a sender handed to its kernel in one segmented send
+(as a Destination does) arrive in one read, whole packets end to end, instead of one each."""
 Consumer = Callable[[bytes], None]
 
 
@@ -80,6 +83,8 @@ class Receiver:
             sock = socket.socket(family, socket.SOCK_DGRAM)
             try:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+                with contextlib.suppress(OSError):  # not Linux: one datagram per read
+                    sock.setsockopt(socket.SOL_UDP, UDP_GRO, 1)
                 sock.bind((self.bind_host, port))
             except OSError:
                 sock.close()
@@ -119,23 +124,24 @@ class Receiver:
         """Reads every datagram waiting (a keyframe comes as a burst of them) in one wake-up
         of the event loop, and hands them on as one write."""
         datagrams: list[bytes] = []
-        while len(datagrams) < MAX_BATCH:
+        recv, aligned = sock.recv, True
+        for _ in range(MAX_BATCH):
             try:
-                datagrams.append(sock.recv(65536))
-            except (BlockingIOError, InterruptedError):
+                datagram = recv(65536)
+            except OSError:  # nothing waiting (or an ICMP error queued on the socket)
                 break
-            except OSError:  # an ICMP error queued on the socket: nothing to read
-                break
+            datagrams.append(datagram)
+            aligned = aligned and not len(datagram) % ts.PACKET_SIZE
         if datagrams:
-            self.received(b"".join(datagrams), aligned=all(
-                len(d) % ts.PACKET_SIZE == 0 for d in datagrams))
+            self.received(datagrams[0] if len(datagrams) == 1 else b"".join(datagrams),
+                          aligned=aligned)
 
     def received(self, data: bytes, aligned: bool = False) -> None:
         self.bytes.add(len(data))
         if aligned and data[:1] == b"\x47":  # datagrams of whole packets
             starts = ts.frame_starts(data)
         else:
-            starts = sum(map(ts.pes_start, self._splitter.feed(data)))
+            starts = ts.frame_starts(self._splitter.whole(data))
         if starts:
             self.frames.add(starts)
         for consumer in self.consumers:

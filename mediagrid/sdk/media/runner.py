@@ -40,6 +40,8 @@ MAX_STDIN_QUEUE = 4 * 1024 * 1024
 WATCH_PERIOD = 0.5
 PROGRESS_PERIOD = 0.25
 """ffmpeg's progress reports: how soon a sink's first frame (and a stall) is seen."""
+TS_PROGRESS_PERIOD = 1.0
+"""The same for a process writing MPEG-TS, whose frames are counted on its output."""
 INPUT_LIVE = 1.0
 """Input counts as live when data arrived within this many seconds."""
 
@@ -95,11 +97,12 @@ class MediaProcess:
         self._tasks: set[asyncio.Task[None]] = set()
         self.stopping = False
         self.ffmpeg = FfmpegProcess(
-            args, name=name, stall_timeout=None, progress_period=PROGRESS_PERIOD,
-            restart=restart, backoff=backoff,
+            args, name=name, stall_timeout=None, restart=restart, backoff=backoff,
+            # frames of a process with TS output are counted on it, not from ffmpeg's reports
+            progress_period=PROGRESS_PERIOD if self.feed is None else TS_PROGRESS_PERIOD,
             stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE if ts_output or read_output else
-            asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE if read_output else asyncio.subprocess.DEVNULL,
+            on_output=self._output if ts_output else None,
             on_progress=self._progress, on_event=self._event, redact=redact,
         )
 
@@ -154,19 +157,16 @@ class MediaProcess:
             stdout = self.ffmpeg.stdout
             if self.feed is not None:
                 self.feed.restarted()
-            if stdout is not None:
-                self._spawn(self._pump(stdout))
+            if stdout is not None and self._read_output is not None:
+                self._spawn(self._read_output(stdout))
         if self._on_event is not None:
             self._on_event(event, self)
 
-    async def _pump(self, stdout: asyncio.StreamReader) -> None:
-        if self._read_output is not None:
-            await self._read_output(stdout)
-            return
+    def _output(self, data: bytes) -> None:
+        """MPEG-TS from the current run's stdout, as each pipe read brings it."""
         assert self.feed is not None
-        while data := await stdout.read(65536):
-            self.feed.push(data)
-            self.ffmpeg.healthy()
+        self.feed.push(data)
+        self.ffmpeg.healthy()
 
     def _progress(self, progress: Progress) -> None:
         if self.feed is None and not progress.ended:  # a flush at exit is not media moving

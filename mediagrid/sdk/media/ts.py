@@ -91,13 +91,27 @@ def inspect(packet: bytes, audio: bool = False) -> PacketInfo:
     return PacketInfo(pid_of(packet), start, start and (audio or random_access(packet)))
 
 
+_UNIT_START = bytes(1 if b & 0x40 else 0 for b in range(256))
+_PID_HIGH = bytes(b & 0x1F for b in range(256))
+_COUNTER_PLUS = [bytes((b & 0xF0) | ((b + n) & 0x0F) for b in range(256)) for n in range(16)]
+
+
+def unit_starts(data: bytes) -> list[int]:
+    """Byte offsets of the packets where a PES or a table section starts, in packet-aligned
+    data. Found on a column of one byte per packet (`data[1::188]`), so the cost of a chunk
+    is a few C calls plus a Python step per unit start (a frame, a table), not per packet."""
+    flags = data[1::PACKET_SIZE].translate(_UNIT_START)
+    offsets = []
+    index = flags.find(1)
+    while index >= 0:
+        offsets.append(index * PACKET_SIZE)
+        index = flags.find(1, index + 1)
+    return offsets
+
+
 def frame_starts(data: bytes) -> int:
     """PES starts (frames) in packet-aligned data, e.g. one datagram of whole packets."""
-    count = 0
-    for offset in range(0, len(data) - PACKET_SIZE + 1, PACKET_SIZE):
-        if data[offset + 1] & 0x40 and pes_start(data[offset : offset + PACKET_SIZE]):
-            count += 1
-    return count
+    return sum(1 for o in unit_starts(data) if pes_start(data[o : o + PACKET_SIZE]))
 
 
 class PacketSplitter:
@@ -107,6 +121,18 @@ class PacketSplitter:
         self._pending = b""
         self.skipped = 0
         """Bytes thrown away while looking for the sync byte."""
+
+    def whole(self, data: bytes) -> bytes:
+        """The whole packets of what has come so far, as one byte string; the rest of a packet
+        waits for the next call. A stream on packet boundaries (the usual case) costs a slice
+        and a count whatever its length; one off them is resynchronised packet by packet."""
+        buffer = self._pending + data if self._pending else data
+        end = len(buffer) - len(buffer) % PACKET_SIZE
+        if buffer[0:end:PACKET_SIZE].count(SYNC_BYTE) == end // PACKET_SIZE:
+            self._pending = buffer[end:]
+            return buffer if end == len(buffer) else buffer[:end]
+        self._pending = b""
+        return b"".join(self.feed(buffer))
 
     def feed(self, data: bytes) -> list[bytes]:
         buffer = self._pending + data
@@ -132,6 +158,8 @@ class ContinuityCounter:
 
     def __init__(self) -> None:
         self._next: dict[int, int] = {}
+        self._last_in: dict[int, int] = {}  # per PID: the counter its last packet came with
+        self._shift: dict[int, int] = {}  # per PID: what was added to that counter
 
     def apply(self, packet: bytes) -> bytes:
         pid = pid_of(packet)
@@ -140,12 +168,77 @@ class ContinuityCounter:
         has_payload = (packet[3] >> 4) & 0x1
         if not has_payload and pid not in self._next:
             return packet
-        expected = self._next.get(pid, packet[3] & 0x0F)
+        came = packet[3] & 0x0F
+        expected = self._next.get(pid, came)
         counter = expected if has_payload else (expected - 1) % 16
         if has_payload:
             self._next[pid] = (expected + 1) % 16
-        if counter == packet[3] & 0x0F:
+        self._last_in[pid], self._shift[pid] = came, (counter - came) % 16
+        if counter == came:
             return packet
         out = bytearray(packet)
         out[3] = (out[3] & 0xF0) | counter
         return bytes(out)
+
+    def rewrite(self, data: bytes) -> bytes:
+        """`apply` over packet-aligned data that one muxer wrote in one go (its counters run
+        on unbroken inside it), with the same result, and without a Python step per packet:
+        the elementary stream's packets (all but its tables, in a stream of one) get their
+        counters shifted as one column; the tables, and any data not of that shape, go
+        through `apply` one by one. Where the data does not follow on from the last call
+        (an encoder switched or restarted, packets skipped) the shift is worked out anew."""
+        count = len(data) // PACKET_SIZE
+        tables: dict[int, bytes] = {}  # packet index -> a packet with a table section
+        pid = None
+        for offset in unit_starts(data):
+            packet = data[offset : offset + PACKET_SIZE]
+            if pes_start(packet):
+                pid = pid_of(packet) if pid is None else pid
+            else:
+                tables[offset // PACKET_SIZE] = packet
+        if len(tables) == count:  # tables only (or nothing)
+            return self._one_by_one(data)
+        first, last = 0, count - 1
+        while first in tables:
+            first += 1
+        while last in tables:
+            last -= 1
+        pid = pid_of(data[first * PACKET_SIZE : (first + 1) * PACKET_SIZE]) if pid is None \
+            else pid
+        high, low = bytearray([pid >> 8]) * count, bytearray([pid & 0xFF]) * count
+        for index, packet in tables.items():
+            high[index], low[index] = packet[1] & 0x1F, packet[2]
+        if pid == NULL_PID or data[1::PACKET_SIZE].translate(_PID_HIGH) != high or \
+                data[2::PACKET_SIZE] != low:
+            return self._one_by_one(data)  # more than one stream, or null packets
+        shift = self._shift_for(pid, data[first * PACKET_SIZE + 3])
+        out = None
+        if shift:
+            out = bytearray(data)
+            out[3::PACKET_SIZE] = data[3::PACKET_SIZE].translate(_COUNTER_PLUS[shift])
+        for index, packet in tables.items():
+            fixed = self.apply(packet)
+            if fixed is not packet or out is not None:
+                out = bytearray(data) if out is None else out
+                out[index * PACKET_SIZE : (index + 1) * PACKET_SIZE] = fixed
+        came = data[last * PACKET_SIZE + 3] & 0x0F
+        self._last_in[pid], self._shift[pid] = came, shift
+        self._next[pid] = (came + shift + 1) % 16
+        return data if out is None else bytes(out)
+
+    def _shift_for(self, pid: int, flags: int) -> int:
+        """What to add to the counters of `pid`'s packets from one whose 4th byte is `flags`."""
+        came, has_payload = flags & 0x0F, flags & 0x10
+        last = self._last_in.get(pid)
+        if last is not None and came == ((last + 1) % 16 if has_payload else last):
+            return self._shift[pid]  # it follows on from the last packet
+        if pid not in self._next:
+            return 0
+        expected = self._next[pid] if has_payload else self._next[pid] - 1
+        return (expected - came) % 16
+
+    def _one_by_one(self, data: bytes) -> bytes:
+        packets = [data[o : o + PACKET_SIZE] for o in range(0, len(data), PACKET_SIZE)]
+        fixed = [self.apply(p) for p in packets]
+        return data if all(a is b for a, b in zip(fixed, packets, strict=True)) \
+            else b"".join(fixed)

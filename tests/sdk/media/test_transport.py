@@ -201,3 +201,43 @@ def test_s10_the_receiver_binds_the_bind_host_not_every_address():
             finally:
                 receiver.close()
     asyncio.run(run())
+
+
+def test_udp_goes_out_in_1316_byte_datagrams_whether_or_not_the_kernel_cuts_them(h264_ts):
+    """Contract §4.1's datagrams of 7 packets: the destination hands the kernel many of them
+    in one send where it can (UDP_SEGMENT) and one by one where it cannot; a plain receiver
+    sees the same datagrams either way, and the same bytes are counted as sent."""
+    async def sent(target: socket.socket, segmented: bool) -> list[int]:
+        feed = Feed()
+        destination = Destination(endpoints.Address("mpegts-udp", "127.0.0.1",
+                                                     target.getsockname()[1]))
+        await destination.open()
+        destination._segmented = destination._segmented and segmented
+        destination.attach(feed)
+        feed.push(h264_ts[: 60 * ts.PACKET_SIZE])  # tables, then a keyframe
+        sizes: list[int] = []
+        try:
+            await support.eventually(lambda: sizes.extend(drain(target)) or
+                                     sum(sizes) == destination.bytes.total > 0, 5)
+        finally:
+            destination.close()
+        return sizes
+
+    async def run() -> tuple[list[int], list[int]]:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as target:
+            target.bind(("127.0.0.1", 0))
+            target.setblocking(False)
+            return await sent(target, True), await sent(target, False)
+    segmented, one_by_one = asyncio.run(run())
+    assert segmented == one_by_one
+    assert set(segmented[:-1]) == {1316} and 0 < segmented[-1] <= 1316, segmented
+    assert sum(segmented) % ts.PACKET_SIZE == 0 and sum(segmented) > 50 * ts.PACKET_SIZE
+
+
+def drain(sock: socket.socket) -> list[int]:
+    sizes = []
+    while True:
+        try:
+            sizes.append(len(sock.recv(65536)))
+        except BlockingIOError:
+            return sizes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 from fractions import Fraction
 
@@ -54,6 +55,43 @@ def test_continuity_counters_run_on_across_two_streams(h264_ts, other_ts):
         if packet[3] & 0x10:
             last[pid] = cc
     assert ts.PacketSplitter().feed(h264_ts)[5][4:] == out[5][4:]  # only the counter changes
+
+
+def test_counters_rewritten_a_chunk_at_a_time_match_packet_by_packet(h264_ts, other_ts,
+                                                                      aac_ts):
+    """The relay rewrites counters a chunk at a time (a column shift for the elementary
+    stream, tables one by one); the result must be what `apply` gives packet by packet, over
+    switches between encoders, restarts and skipped packets, for video and audio."""
+    rng = random.Random(9)
+    streams = [h264_ts, other_ts, aac_ts]
+    for _ in range(200):
+        pieces = []  # runs of one muxer's output, cut into reads; a jump between runs
+        for _ in range(rng.randint(1, 5)):
+            stream = rng.choice(streams)
+            count = len(stream) // ts.PACKET_SIZE
+            first = rng.randrange(count)
+            last = min(count, first + rng.randint(1, 300))
+            while first < last:
+                end = min(last, first + rng.randint(1, 40))
+                pieces.append(stream[first * ts.PACKET_SIZE : end * ts.PACKET_SIZE])
+                first = end
+        by_packet, by_chunk = ts.ContinuityCounter(), ts.ContinuityCounter()
+        expected = b"".join(by_packet.apply(p) for p in ts.PacketSplitter().feed(b"".join(
+            pieces)))
+        assert b"".join(by_chunk.rewrite(piece) for piece in pieces) == expected
+
+
+def test_whole_packets_and_unit_starts_are_found_a_chunk_at_a_time(h264_ts, chunks):
+    splitter = ts.PacketSplitter()
+    pieces = [splitter.whole(piece) for piece in chunks(h264_ts, 1000)]
+    assert b"".join(pieces) == h264_ts and all(len(p) % ts.PACKET_SIZE == 0 for p in pieces)
+    splitter = ts.PacketSplitter()  # off the packet boundary: resynchronised on the sync byte
+    assert splitter.whole(b"junk!" + h264_ts[:400]) == h264_ts[:376]
+    assert splitter.skipped == 5 and splitter.whole(h264_ts[400:564]) == h264_ts[376:564]
+    starts = [o for o in range(0, len(h264_ts), ts.PACKET_SIZE) if ts.unit_start(
+        h264_ts[o : o + ts.PACKET_SIZE])]
+    assert ts.unit_starts(h264_ts) == starts
+    assert ts.frame_starts(h264_ts) == FRAMES
 
 
 def test_meter_rates_are_windowed_and_fall_to_zero():
