@@ -30,6 +30,8 @@ def test_the_well_behaved_simulated_module_passes_the_full_conformance_suite(
                           timeout=300, cwd=ROOT)
     verdict = json.loads(report.read_text())
     failed = [c for c in verdict["checks"] if c["outcome"] not in ("pass",)]
-    assert done.returncode == 0 and verdict["verdict"] == "pass", (failed, done.stdout[-3000:])
+    told = "\n".join(f"{c['check']} {c['outcome']}: {c.get('rule')} expected {c.get('expected')};"
+                     f" got {c.get('got')} {c.get('reason', '')}" for c in failed)
+    assert done.returncode == 0 and verdict["verdict"] == "pass", told + "\n" + done.stdout[-3000:]
     assert failed == []  # nothing failed, skipped or left not applicable
     assert len(verdict["checks"]) > 50
