@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mediagrid.reference.orchestrator.dial import add_tls_options, requested_tls
+
 DEFAULT_ADDRESS = "127.0.0.1:50050"
 DEFAULT_STATE = "mediagrid-state.sqlite"
 DEMO_STATE = "mediagrid-demo/state.sqlite"
@@ -80,9 +82,7 @@ exit codes:
 def _client_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--address", default=DEFAULT_ADDRESS, metavar="HOST:PORT",
                         help=f"the orchestrator (default {DEFAULT_ADDRESS})")
-    parser.add_argument("--tls-ca", type=Path, metavar="FILE",
-                        help="dial with TLS, trusting this CA (PEM); MEDIAGRID_TOKEN is sent"
-                             " when set")
+    add_tls_options(parser)  # MEDIAGRID_TOKEN is sent when set
     parser.add_argument("--json", action="store_true",
                         help="print one JSON document on stdout (also on failure: ok false)")
 
@@ -176,11 +176,11 @@ def _up(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from mediagrid.reference.orchestrator.status import run_status
 
-    return run_status(args.address, as_json=args.json, tls_ca=args.tls_ca)
+    return run_status(args.address, as_json=args.json, tls=requested_tls(args))
 
 
 def _restart(args: argparse.Namespace) -> int:
     from mediagrid.reference.orchestrator.status import run_restart
 
     return run_restart(args.address, args.module, reason=args.reason, wait=args.wait,
-                       as_json=args.json, tls_ca=args.tls_ca)
+                       as_json=args.json, tls=requested_tls(args))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -15,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from mediagrid.reference.orchestrator.dial import ClientTls, dial, token_metadata
 from mediagrid.v1 import common_pb2, module_pb2, orchestrator_pb2, orchestrator_pb2_grpc
 
 EXIT_OK, EXIT_FAILURE, EXIT_INVALID = 0, 1, 2
@@ -22,15 +21,11 @@ WAIT_READY = 60.0
 COLOURS = {"READY": "green", "STARTING": "yellow", "STOPPING": "yellow", "ERROR": "red"}
 
 
-def _channel(address: str, tls_ca: Path | None) -> grpc.aio.Channel:
-    if tls_ca is None:
-        return grpc.aio.insecure_channel(address)
-    return grpc.aio.secure_channel(address, grpc.ssl_channel_credentials(tls_ca.read_bytes()))
+def _channel(address: str, tls: ClientTls | None) -> grpc.aio.Channel:
+    return dial(address, tls)
 
 
-def _metadata() -> tuple[tuple[str, str], ...]:
-    token = os.environ.get("MEDIAGRID_TOKEN", "")
-    return (("authorization", f"Bearer {token}"),) if token else ()
+_metadata = token_metadata
 
 
 def _fail(out: Console, as_json: bool, message: str, code: int = EXIT_FAILURE) -> int:
@@ -88,7 +83,7 @@ def to_json(info: module_pb2.ModuleInfo) -> dict[str, Any]:
     return json_format.MessageToDict(info, preserving_proto_field_name=True)
 
 
-def run_status(address: str, *, as_json: bool = False, tls_ca: Path | None = None) -> int:
+def run_status(address: str, *, as_json: bool = False, tls: ClientTls | None = None) -> int:
     from mediagrid.reference.orchestrator.planning.views import (
         entity_table,
         flow_errors,
@@ -98,7 +93,7 @@ def run_status(address: str, *, as_json: bool = False, tls_ca: Path | None = Non
     )
 
     async def ask() -> tuple[list[module_pb2.ModuleInfo], list[Any], list[Any]]:
-        async with _channel(address, tls_ca) as channel:
+        async with _channel(address, tls) as channel:
             stub = orchestrator_pb2_grpc.OrchestratorServiceStub(channel)
             return (await list_modules(stub), await list_entities(stub, _metadata()),
                     await list_flows(stub, _metadata()))
@@ -131,9 +126,9 @@ def run_status(address: str, *, as_json: bool = False, tls_ca: Path | None = Non
 
 
 def run_restart(address: str, module_id: str, *, reason: str, wait: bool = False,
-                as_json: bool = False, tls_ca: Path | None = None) -> int:
+                as_json: bool = False, tls: ClientTls | None = None) -> int:
     async def restart() -> module_pb2.ModuleInfo:
-        async with _channel(address, tls_ca) as channel:
+        async with _channel(address, tls) as channel:
             stub = orchestrator_pb2_grpc.OrchestratorServiceStub(channel)
             response = await stub.RestartModule(orchestrator_pb2.RestartModuleRequest(
                 module_id=module_id, reason=reason), timeout=60, metadata=_metadata())

@@ -3,6 +3,9 @@ also on streaming ones, health and reflection open, TLS only (mutual), 4 MiB mes
 
 from __future__ import annotations
 
+import asyncio
+import json
+import sys
 from pathlib import Path
 
 import grpc
@@ -131,5 +134,42 @@ def test_s4_tls_only_and_mutual_also_towards_the_modules(tmp_path: Path, pki: Pa
                         await rpc.OrchestratorServiceStub(channel).ListModules(
                             op.ListModulesRequest(), timeout=5)
                     assert caught.value.code() is grpc.StatusCode.UNAVAILABLE
+
+    run(body())
+
+
+def test_s4_the_command_line_presents_a_client_certificate(tmp_path: Path, pki: Path) -> None:  # noqa: F811
+    """`mediagrid status` and `events` dial an orchestrator that requires client certificates
+    with --tls-ca, --tls-cert and --tls-key; without the certificate the handshake is refused
+    (exit 1); a certificate without its key is bad input (exit 2, naming the missing option)."""
+    write_module(tmp_path / "mods", "alpha", types=("thing",))
+    tls = TlsFiles(pki / "server.pem", pki / "server.key", pki / "ca.pem")
+    ca = ["--tls-ca", str(pki / "ca.pem")]
+    mine = [*ca, "--tls-cert", str(pki / "client.pem"), "--tls-key", str(pki / "client.key")]
+
+    async def cli(*args: str) -> tuple[int, str, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "mediagrid.cli", *args, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+        return process.returncode or 0, out.decode(), err.decode()
+
+    async def body() -> None:
+        async with orchestrator(tmp_path / "state.sqlite", tmp_path / "mods", tls=tls,
+                                bus="real") as app:
+            await ready(app)
+            code, out, _ = await cli("status", "--address", app.address, "--json", *mine)
+            assert code == 0
+            assert [m["id"] for m in json.loads(out)["modules"]] == ["alpha"]
+            code, out, _ = await cli("events", "--address", app.address, "--json", *mine)
+            assert code == 0 and '"module_id": "alpha"' in out
+            code, _, err = await cli("status", "--address", app.address, *ca)
+            assert code == 1 and "error" in err
+            code, _, err = await cli("status", "--address", app.address, *ca, "--tls-cert",
+                                     str(pki / "client.pem"))
+            assert code == 2 and "--tls-cert needs --tls-key" in err
+            code, _, err = await cli("status", "--address", app.address, "--tls-ca",
+                                     str(tmp_path / "missing.pem"))
+            assert code == 2 and "missing.pem: no such readable file" in err
 
     run(body())

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
+
+from mediagrid.reference.orchestrator.dial import add_tls_options, requested_tls
 
 DEFAULT_ADDRESS = "127.0.0.1:50050"
 EXIT_OK, EXIT_INVALID, EXIT_INTERRUPTED = 0, 2, 130
@@ -71,8 +72,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--metrics", action="store_true", help="add metrics samples")
     parser.add_argument("--address", default=DEFAULT_ADDRESS, metavar="HOST:PORT",
                         help=f"the orchestrator (default {DEFAULT_ADDRESS})")
-    parser.add_argument("--tls-ca", type=Path, metavar="FILE",
-                        help="dial with TLS, trusting this CA (PEM)")
+    add_tls_options(parser)
     parser.add_argument("--json", action="store_true",
                         help="one JSON object per line (see below) instead of text")
     parser.set_defaults(func=run)
@@ -95,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
     if args.follow and not args.json:
         out.note(f"following the events of the orchestrator at {args.address}; Ctrl-C stops")
     try:
-        code = asyncio.run(watch(Watch(args.address, flt, since, args.follow, args.tls_ca), out))
+        code = asyncio.run(watch(Watch(args.address, flt, since, args.follow,
+                                         requested_tls(args)), out))
     except Failure as exc:
         out.summary(str(exc))
         return exc.code

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import grpc
 from rich.console import Console
 from rich.markup import escape
 
 from mediagrid.backoff import REPORT_RETRY, Backoff
+from mediagrid.reference.orchestrator.dial import ClientTls, dial, token_metadata
 from mediagrid.reference.orchestrator.events import render
 from mediagrid.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
@@ -35,7 +34,7 @@ class Watch:
     filter: orchestrator_pb2.EventFilter
     since: str
     follow: bool
-    tls_ca: Path | None = None
+    tls: ClientTls | None = None
 
 
 class Output:
@@ -78,16 +77,11 @@ RECONNECT_OPTIONS = (
 )
 
 
-def channel(address: str, tls_ca: Path | None) -> grpc.aio.Channel:
-    if tls_ca is None:
-        return grpc.aio.insecure_channel(address, options=RECONNECT_OPTIONS)
-    return grpc.aio.secure_channel(address, grpc.ssl_channel_credentials(tls_ca.read_bytes()),
-                                   options=RECONNECT_OPTIONS)
+def channel(address: str, tls: ClientTls | None) -> grpc.aio.Channel:
+    return dial(address, tls, RECONNECT_OPTIONS)
 
 
-def metadata() -> tuple[tuple[str, str], ...]:
-    token = os.environ.get("MEDIAGRID_TOKEN", "")
-    return (("authorization", f"Bearer {token}"),) if token else ()
+metadata = token_metadata
 
 
 async def watch(w: Watch, out: Output) -> int:
@@ -96,7 +90,7 @@ async def watch(w: Watch, out: Output) -> int:
     out.cursor = w.since
     backoff = Backoff(REPORT_RETRY)
     ever = lagged = False  # ever: a stream of this run worked once
-    async with channel(w.address, w.tls_ca) as ch:
+    async with channel(w.address, w.tls) as ch:
         stub = orchestrator_pb2_grpc.OrchestratorServiceStub(ch)
         while True:
             request = orchestrator_pb2.SubscribeToEventsRequest(

@@ -11,6 +11,7 @@ from google.protobuf import json_format
 from rich.console import Console
 from rich.markup import escape
 
+from mediagrid.reference.orchestrator.dial import requested_tls
 from mediagrid.reference.orchestrator.planning.views import (
     flow_errors,
     flow_table,
@@ -29,7 +30,7 @@ def to_json(message: Any) -> dict[str, Any]:
 async def run_pipeline_command(args: argparse.Namespace) -> int:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        async with _channel(args.address, args.tls_ca) as channel:
+        async with _channel(args.address, requested_tls(args)) as channel:
             stub = orchestrator_pb2_grpc.OrchestratorServiceStub(channel)
             if args.action == "create":
                 return await _create(stub, args, err)

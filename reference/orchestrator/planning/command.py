@@ -11,8 +11,9 @@ import argparse
 import asyncio
 import json
 import re
-from pathlib import Path
 from typing import Any
+
+from mediagrid.reference.orchestrator.dial import add_tls_options
 
 EXIT_OK, EXIT_FAILURE, EXIT_INVALID = 0, 1, 2
 DEFAULT_ADDRESS = "127.0.0.1:50050"
@@ -94,8 +95,7 @@ def register(subparsers: Any) -> None:
     for parser in (create, listing, delete):
         parser.add_argument("--address", default=DEFAULT_ADDRESS, metavar="HOST:PORT",
                             help=f"the orchestrator (default {DEFAULT_ADDRESS})")
-        parser.add_argument("--tls-ca", type=Path, metavar="FILE",
-                            help="dial with TLS, trusting this CA; MEDIAGRID_TOKEN is sent")
+        add_tls_options(parser)  # MEDIAGRID_TOKEN is sent when set
         parser.add_argument("--json", action="store_true", help="print one JSON document")
     pipeline.set_defaults(func=_run, _parser=pipeline)
 
