@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mediagrid.manifest import ManifestError, discover, scan
+from mediagrid.manifest import ManifestError, discover, find_manifest_files, scan
 from tests.support import ROOT
 
 
@@ -58,3 +58,13 @@ def test_scan_collects_invalid_files_and_missing_roots(tmp_path: Path) -> None:
 def test_discover_the_valid_fixtures() -> None:
     ids = {m.id for m in discover([ROOT / "fixtures" / "modules"])}
     assert {"rtsp-source", "transcoder", "recorder", "display", "tiny", "minimal"} <= ids
+
+
+def test_a_root_that_is_a_module_yaml_is_found_as_is(tmp_path: Path) -> None:
+    """find_manifest_files() takes a module.yaml file as a root, not only folders (audit-12
+    M05: a file root was walked as a folder and found nothing)."""
+    file = module(tmp_path / "alpha", "alpha")
+    module(tmp_path / "beta", "beta")
+    assert [m.id for m in discover([file])] == ["alpha"]
+    assert list(find_manifest_files([file, tmp_path])) == [
+        file, tmp_path / "alpha" / "module.yaml", tmp_path / "beta" / "module.yaml"]
