@@ -4,7 +4,8 @@ E-22, E-23).
 Every report (Event, StatusUpdate, Metrics) gets the next sequence number the moment it is
 made (1, 2, 3... per instance) and joins a bounded queue. One sender task delivers the queue
 in order: a single report with its own RPC, several queued ones with ReportBatch (at most 500
-per call). A failed call is retried with the same sequence numbers after a backoff (50 ms x2,
+per call, under 4 MiB - 64 KiB together; a larger single report is dropped when made and
+declared). A failed call is retried with the same sequence numbers after a backoff (50 ms x2,
 capped at 2 s, ±20 % jitter), except an INVALID_ARGUMENT or FAILED_PRECONDITION answer: those
 reports can never be accepted, so they are dropped. When the queue is full the OLDEST report
 is dropped. Drops are counted, and when a send succeeds again a WARNING event declares them:
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -38,6 +40,10 @@ log = logging.getLogger("mediagrid.sdk.reporter")
 EventType = int  # an event_pb2.EVENT_TYPE_* value
 MAX_BATCH = 500
 DEFAULT_CAPACITY = 10_000
+# gRPC's 4 MiB per message (rule S-5) less room for a call's own fields: a batch stays under
+# it, and a single report over it is never accepted (rule E-24), so it is dropped when made
+# and declared like any drop (E-22) instead of being sent for ever.
+MAX_REPORT_BYTES = 4 * 1024 * 1024 - 64 * 1024
 
 # Answers that mean "never": retrying cannot help, so the reports are dropped (rule E-23).
 NOT_RETRIED = frozenset({grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION})
@@ -215,8 +221,15 @@ class EventReporter:
         self._sequence += 1
         h = report.header
         h.module_id, h.instance_id, h.sequence = self.module_id, self.instance_id, self._sequence
-        self._queue.append(report)
         self.stats.made += 1
+        if report.ByteSize() > MAX_REPORT_BYTES:
+            log.error("report %d is %d bytes, over the %d a report may have (rule E-24): "
+                      "dropped", self._sequence, report.ByteSize(), MAX_REPORT_BYTES)
+            self._count_drop(self._sequence)
+            if self._inflight_last == 0:  # nothing in flight that could still arrive
+                self._declare_drops()
+            return self._sequence
+        self._queue.append(report)
         while len(self._queue) > self.capacity:
             oldest = self._queue.popleft()
             self._count_drop(oldest.header.sequence)
@@ -253,9 +266,7 @@ class EventReporter:
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            batch = list(self._queue)[: self.max_batch] if len(self._queue) > 1 else [
-                self._queue[0]
-            ]
+            batch = self._next_batch()
             self._inflight_last = batch[-1].header.sequence
             self._inflight_dropped = 0
             try:
@@ -287,6 +298,17 @@ class EventReporter:
             self._inflight_dropped = 0
             if self._unwarned_drops > 0:
                 self._declare_drops()
+
+    def _next_batch(self) -> list[event_pb2.ModuleReport]:
+        """The head of the queue: up to max_batch reports under MAX_REPORT_BYTES together
+        (at least one)."""
+        batch, size = [], 0
+        for report in itertools.islice(self._queue, self.max_batch):
+            size += report.ByteSize()
+            if batch and size > MAX_REPORT_BYTES:
+                break
+            batch.append(report)
+        return batch
 
     def _drop_refused(self, last: int, exc: BaseException) -> None:
         """The orchestrator refused reports up to `last` for good (rule E-23): drop them."""

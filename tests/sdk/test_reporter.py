@@ -88,6 +88,32 @@ def test_e10_a_batch_holds_at_most_500_contiguous_reports() -> None:
     asyncio.run(scenario())
 
 
+def test_e24_s5_batches_stay_under_4_mib_and_a_report_too_big_is_dropped_and_declared() -> None:
+    """Big reports: batches are cut under gRPC's 4 MiB (the server refuses more, and the same
+    batch would be retried for ever); one report over 4 MiB - 64 KiB is never accepted, so
+    it is dropped when made and declared (E-22), and the queue moves on."""
+    big = "x" * 100_000
+
+    async def scenario() -> None:
+        async with running() as (reporter, server, sleeps):
+            for i in range(100):  # ~10 MB made before the sender runs: three batches or more
+                reporter.event(event_pb2.EVENT_TYPE_INFO, f"{i} {big}")
+            assert await reporter.flush(20)
+            assert server.recorder.sequences == list(range(1, 101))
+            assert len(server.recorder.calls) >= 3 and sleeps.delays == []
+            reporter.event(event_pb2.EVENT_TYPE_INFO, "y" * (4 * 1024 * 1024))  # 101
+            reporter.event(event_pb2.EVENT_TYPE_INFO, "after")  # 103, after the WARNING
+            assert await reporter.flush(10)
+            assert server.recorder.sequences[100:] == [102, 103]
+            warning = server.recorder.accepted[100].event
+            assert warning.type == event_pb2.EVENT_TYPE_WARNING
+            assert dict(warning.details) == {"dropped_reports": "1", "first_dropped": "101",
+                                             "last_dropped": "101"}
+            assert reporter.stats.dropped == 1
+
+    asyncio.run(scenario())
+
+
 def test_failed_sends_are_retried_with_the_same_sequence_and_backoff() -> None:
     async def scenario() -> None:
         async with running() as (reporter, server, sleeps):

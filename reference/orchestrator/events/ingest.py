@@ -21,6 +21,9 @@ from mediagrid.v1 import event_pb2, event_pb2_grpc
 
 MAX_BATCH = 500  # rule E-10
 MAX_ID_LENGTH = 128
+# A report's envelope goes to subscribers in a stream message under 4 MiB (rule S-5) with its
+# cursor and receive time: a larger report could never be delivered (rule E-24).
+MAX_REPORT_BYTES = 4 * 1024 * 1024 - 64 * 1024
 
 Append = Callable[[list[event_pb2.ModuleReport]], Awaitable[AppendOutcome]]
 
@@ -46,6 +49,9 @@ def check_reports(reports: list[event_pb2.ModuleReport]) -> str | None:
             return f"{where}: header.sequence must be 1 or more (rule E-2), got {h.sequence}"
         if report.WhichOneof("report") is None:
             return f"{where}: carries no event, status or metrics"
+        if report.ByteSize() > MAX_REPORT_BYTES:
+            return (f"{where}: {report.ByteSize()} bytes, over the {MAX_REPORT_BYTES} a report "
+                    "may have (rule E-24): keep large data out of events and metrics")
         if (h.instance_id, h.module_id) != (first.instance_id, first.module_id):
             return (f"{where}: a batch holds the reports of one module instance (rule E-24), "
                     f"this one {first.instance_id!r} and {h.instance_id!r}: one batch each")

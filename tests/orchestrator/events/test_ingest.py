@@ -152,7 +152,10 @@ def test_e24_a_call_never_acceptable_is_invalid_argument_and_writes_nothing(
             no_instance.header.instance_id = ""
             empty = event_pb2.ModuleReport()
             empty.header.module_id, empty.header.instance_id, empty.header.sequence = "m", "i", 1
+            too_big = report(2)  # under gRPC's 4 MiB, but its envelope would not be (S-5)
+            too_big.event.message = "x" * (4 * 1024 * 1024 - 32 * 1024)
             cases = {  # rule E-24
+                "a report may have": [too_big],
                 "instance_id": [report(2), no_instance],
                 "sequence must be 1 or more": [report(0)],
                 "no event, status or metrics": [empty],
