@@ -95,7 +95,8 @@ def register(subparsers: Any) -> None:
                     "it comes up, and keep it running until Ctrl-C.",
         epilog=UP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     up.add_argument("--modules", nargs="+", default=[], type=Path, metavar="DIR",
-                    help="folders scanned (recursively) for module.yaml files")
+                    help="folders scanned (recursively) for module.yaml files, or module.yaml"
+                         " files themselves")
     up.add_argument("--stack", type=Path, metavar="FILE",
                     help="a stack file (docs/stacks.md): its module folders, entities,"
                          " pipelines and module configurations are applied once the modules"
