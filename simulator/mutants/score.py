@@ -32,6 +32,13 @@ class Outcome:
         return (f"{mark:8} {self.mutant.name:34} breaks {self.mutant.rule:5} -> failed: {rules} "
                 f"({self.verdict}, {self.seconds:.1f} s)")
 
+    def why(self) -> str:
+        """The failed checks' rule, expected and got (what a survivor failed on instead)."""
+        if self.report is None:
+            return ""
+        return "\n".join(f"    {r.check.name}: {r.rule}: expected {r.expected}; got {r.got}"
+                         for r in self.report.results if r.outcome == "fail")
+
 
 async def run_mutant(mutant: Mutant, seed: int = 1) -> Outcome:
     started = time.monotonic()

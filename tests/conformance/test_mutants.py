@@ -33,7 +33,7 @@ def test_every_mutant_is_caught_on_its_rule(first: str) -> None:
     start = int(first)
     chosen: tuple[Mutant, ...] = MUTANTS[start:start + CHUNK]
     outcomes = asyncio.run(run_all(chosen, concurrency=4))
-    survivors = [o.line() for o in outcomes if not o.killed]
+    survivors = [f"{o.line()}\n{o.why()}" for o in outcomes if not o.killed]
     assert not survivors, "mutants the suite did not catch on their rule:\n" + "\n".join(
         survivors)
 
