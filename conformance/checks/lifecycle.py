@@ -169,23 +169,16 @@ async def while_stopping(ctx: CheckContext, process: LaunchedModule, poller: Sta
     HealthCheck and Shutdown still answer OK (until the process exits)."""
     code, details = await ctx.code(ctx.entities.ListEntities, entity_pb2.ListEntitiesRequest(),
                                    deadline=2.0)
-    if code not in (grpc.StatusCode.OK, grpc.StatusCode.UNAVAILABLE):
-        # A shutdown with little to do can end before the call is answered: the server cancels
-        # it as it closes (CANCELLED), or the answer never comes (DEADLINE_EXCEEDED). STOPPING
-        # was too short to probe, which breaks no rule (H-26 still judges the shutdown). A
-        # loaded machine can take seconds to end the process after that; another code is an
-        # answer, and gets only a moment.
-        cut_off = code in (grpc.StatusCode.CANCELLED, grpc.StatusCode.DEADLINE_EXCEEDED)
-        if await process.exit_code(within=3.0 if cut_off else 0.5) is not None:
-            ctx.note(f"the module exited before it could be probed in STOPPING ({code.name}; "
-                     "H-10, C-11, H-22 not judged there)")
-            return
+    if await exited_unprobed(ctx, process, code):
+        return
     ctx.require(code == grpc.StatusCode.UNAVAILABLE, "H-10",
                 "UNAVAILABLE for ListEntities after Shutdown (STOPPING)",
                 f"{code.name} {details}".strip())
     if ctx.manifest.configurable:
         code, details = await ctx.code(ctx.config.GetConfig, config_pb2.GetConfigRequest(),
                                        deadline=2.0)
+        if await exited_unprobed(ctx, process, code):
+            return
         ctx.require(code == grpc.StatusCode.UNAVAILABLE, "C-11",
                     "UNAVAILABLE for GetConfig while STOPPING", f"{code.name} {details}".strip())
     try:
@@ -204,6 +197,25 @@ async def while_stopping(ctx: CheckContext, process: LaunchedModule, poller: Sta
         still = await process.exit_code(within=3.0) is None  # sockets close just before exit
         ctx.require(not still, "H-22", "HealthCheck and Shutdown answering OK while STOPPING",
                     f"{exc.code().name}: {exc.details()} while the process still runs")
+
+
+async def exited_unprobed(ctx: CheckContext, process: LaunchedModule,
+                          code: grpc.StatusCode) -> bool:
+    """True (noted) when a call made in STOPPING was not answered because the module ended.
+
+    A shutdown with little to do can end before the call is answered: the server cancels it
+    as it closes (CANCELLED), or the answer never comes (DEADLINE_EXCEEDED). STOPPING was too
+    short to probe, which breaks no rule (H-26 still judges the shutdown). A loaded machine can
+    take seconds to end the process after that; another code is an answer, and gets only a
+    moment; OK and UNAVAILABLE are always judged."""
+    if code in (grpc.StatusCode.OK, grpc.StatusCode.UNAVAILABLE):
+        return False
+    cut_off = code in (grpc.StatusCode.CANCELLED, grpc.StatusCode.DEADLINE_EXCEEDED)
+    if await process.exit_code(within=3.0 if cut_off else 0.5) is None:
+        return False
+    ctx.note(f"the module exited before it could be probed in STOPPING ({code.name}; H-10, "
+             "C-11, H-22 not judged there)")
+    return True
 
 
 async def reported_the_stop(ctx: CheckContext, instance: str, made: dict[str, str]) -> None:
