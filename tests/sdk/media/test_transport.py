@@ -5,6 +5,7 @@ target at a keyframe, switches encoders between frames, reconnects over TCP; the
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 import subprocess
 
@@ -241,3 +242,81 @@ def drain(sock: socket.socket) -> list[int]:
             sizes.append(len(sock.recv(65536)))
         except BlockingIOError:
             return sizes
+
+
+SO_NO_CHECK = getattr(socket, "SO_NO_CHECK", 11)
+"""Linux: UDP without checksums, which the kernel refuses to segment (EINVAL on each send)."""
+
+
+def test_udp_falls_back_to_one_datagram_per_send_where_segmented_sends_are_refused(h264_ts):
+    # A route that cannot take segmented sends (here: a socket without UDP checksums) fails
+    # each one; the destination goes on one datagram at a time from the refused send on, and
+    # the target gets every packet in 1316-byte datagrams, none twice, none dropped.
+    data = h264_ts[: 60 * ts.PACKET_SIZE]  # tables, then a keyframe
+
+    async def run() -> tuple[list[bytes], Destination]:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as target:
+            target.bind(("127.0.0.1", 0))
+            target.setblocking(False)
+            feed = Feed()
+            destination = Destination(endpoints.Address("mpegts-udp", "127.0.0.1",
+                                                         target.getsockname()[1]))
+            await destination.open()
+            assert destination._segmented, "UDP_SEGMENT is not available here"
+            assert destination._udp is not None
+            destination._udp.setsockopt(socket.SOL_SOCKET, SO_NO_CHECK, 1)
+            destination.attach(feed)
+            got: list[bytes] = []
+            try:
+                feed.push(data)
+                await support.eventually(lambda: got.extend(datagrams(target)) or
+                                         sum(map(len, got)) >= destination.bytes.total > 0, 5)
+            finally:
+                destination.close()
+            return got, destination
+    got, destination = asyncio.run(run())
+    assert not destination._segmented and destination.dropped == 0
+    assert {len(d) for d in got[:-1]} == {1316} and 0 < len(got[-1]) <= 1316
+    sent = b"".join(got)
+    assert len(sent) == destination.bytes.total
+    after_tables = [unnumbered(p) for p in packets_of(sent)][2:]  # from the keyframe on:
+    assert ts.inspect(packets_of(sent)[2]).keyframe  # every packet of the push, in order
+    assert after_tables == [unnumbered(p) for p in packets_of(data)][-len(after_tables):]
+
+
+def test_receiver_counts_frames_of_datagrams_that_are_not_whole_packets(h264_ts):
+    # A sender whose datagrams do not end on packet boundaries (here each ends 4 bytes into
+    # the packet where a frame starts, one read each; the first starts on a packet as a
+    # stream does): the receiver puts the packets back together across reads and counts
+    # each frame once (P-10), none lost at the seams.
+    frame_packets = [o for o in ts.unit_starts(h264_ts)
+                     if ts.pes_start(h264_ts[o : o + ts.PACKET_SIZE])]
+    cuts = [0, *(o + 4 for o in frame_packets), len(h264_ts)]
+    pieces = [h264_ts[a:b] for a, b in itertools.pairwise(cuts)]
+    assert len(frame_packets) == FRAMES and max(map(len, pieces)) < 65000
+
+    async def run() -> Receiver:
+        receiver = Receiver(Endpoint("udp://127.0.0.1:1?pkt_size=1316"))
+        receiver.address = endpoints.Address("mpegts-udp", "127.0.0.1", 0)
+        await receiver.open()
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+                for piece in pieces:
+                    before = receiver.bytes.total
+                    sender.sendto(piece, ("127.0.0.1", receiver.address.port))
+                    await support.eventually(
+                        lambda before=before: receiver.bytes.total > before, 5, period=0.001)
+        finally:
+            receiver.close()
+        return receiver
+    receiver = asyncio.run(run())
+    assert receiver.bytes.total == len(h264_ts) and receiver.frames.total == FRAMES
+
+
+def datagrams(sock: socket.socket) -> list[bytes]:
+    got = []
+    while True:
+        try:
+            got.append(sock.recv(65536))
+        except BlockingIOError:
+            return got
