@@ -94,6 +94,15 @@ def test_whole_packets_and_unit_starts_are_found_a_chunk_at_a_time(h264_ts, chun
     assert ts.frame_starts(h264_ts) == FRAMES
 
 
+def test_whole_resynchronises_on_junk_inside_a_read_not_only_at_its_start(h264_ts):
+    # A read that starts on a packet but loses sync inside it (bytes lost in a pipe, a
+    # muxer's stray write): whole() gives only whole packets, the junk skipped and counted.
+    splitter = ts.PacketSplitter()
+    read = h264_ts[:376] + b"junk" + h264_ts[376:752]
+    assert splitter.whole(read) == h264_ts[:752] and splitter.skipped == 4
+    assert splitter.whole(h264_ts[752:940]) == h264_ts[752:940]
+
+
 def test_meter_rates_are_windowed_and_fall_to_zero():
     clock = FakeClock(100.0)
     meter = Meter(3.0, clock=clock)
