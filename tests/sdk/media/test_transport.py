@@ -14,7 +14,7 @@ from mediagrid.sdk import Endpoint
 from mediagrid.sdk.media import Destination, Feed, Receiver, endpoints, ts
 from mediagrid.v1 import common_pb2
 from tests import support
-from tests.sdk.media.conftest import FRAMES, GOP
+from tests.sdk.media.conftest import FRAMES, GOP, encode
 
 
 def packets_of(data: bytes) -> list[bytes]:
@@ -115,6 +115,27 @@ def test_a_switch_cuts_between_frames_and_the_target_decodes_on(h264_ts, other_t
         if packet[3] & 0x10:
             assert pid not in counter or packet[3] & 0x0F == (counter[pid] + 1) % 16
             counter[pid] = packet[3] & 0x0F
+
+
+def test_a_switch_sends_the_new_encoders_tables_before_its_first_keyframe(h264_ts, chunks):
+    # P-9: a target switched to another encoder gets that encoder's PAT and PMT, then its
+    # keyframe; here they differ from the old one's (another program number), as they do
+    # where the new encoder's stream is laid out otherwise.
+    other = encode("-mpegts_service_id", "2", "-b:v", "50k", gop=5)
+    old, new = Feed(), Feed()
+    old_pieces, new_pieces = chunks(h264_ts, 1316), chunks(other, 1316)
+    pushes = [(feed, pieces[n]) for n in range(min(len(old_pieces), len(new_pieces)))
+              for feed, pieces in ((old, old_pieces), (new, new_pieces))]
+    data, destination, last_feed, _ = asyncio.run(
+        received_over_udp(pushes, len(pushes) // 3, new))
+    assert destination.switches == 1 and last_feed is new
+    only_new = set(map(unnumbered, packets_of(other))) - set(map(unnumbered, packets_of(h264_ts)))
+    tables = [unnumbered(p) for p in packets_of(other)
+              if ts.pid_of(p) in (ts.PAT_PID, 0x1000)][:2]
+    sent = [unnumbered(p) for p in packets_of(data)]
+    first_new = next(n for n, p in enumerate(sent) if p in only_new)
+    assert sent[first_new : first_new + 2] == tables, "the new encoder's tables came late"
+    assert ts.inspect(packets_of(data)[first_new + 2]).keyframe
 
 
 def test_tcp_destination_reconnects_to_a_target_that_comes_back(h264_ts, chunks):
