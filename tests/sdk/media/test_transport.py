@@ -138,6 +138,36 @@ def test_a_switch_sends_the_new_encoders_tables_before_its_first_keyframe(h264_t
     assert ts.inspect(packets_of(data)[first_new + 2]).keyframe
 
 
+def test_a_switch_cuts_the_old_feed_at_its_next_frame_and_counts_every_held_frame(
+        h264_ts, other_ts, chunks):
+    # The new encoder's keyframe and a few more frames are held while the old encoder is in
+    # the middle of a frame; the old feed is cut at its very next frame start (a P-frame
+    # here, not the keyframe after it), and every frame the target gets is counted (P-10).
+    old = Feed(clock=lambda: 0.0)  # never idle: the cut waits for the old feed's frame
+    new = Feed()
+    old_pieces, new_pieces = chunks(h264_ts, 1316), chunks(other_ts, 1316)
+
+    def first_frame_from(offset: int) -> int:
+        return next(o for o in ts.unit_starts(h264_ts) if o >= offset and ts.pes_start(
+            h264_ts[o : o + ts.PACKET_SIZE]))
+    at = next(n for n in range(len(old_pieces) // 3, len(old_pieces))
+              if not ts.inspect(h264_ts[(o := first_frame_from(n * 1316)):o + 188]).keyframe)
+    keyframe_piece = next(n for n, p in enumerate(new_pieces) if any(
+        i.keyframe for i in map(ts.inspect, packets_of(p))))
+    held = new_pieces[: keyframe_piece + 4]
+    pushes = [(old, p) for p in old_pieces[:at]] + [(new, p) for p in held] + \
+        [(old, p) for p in old_pieces[at:]]
+    data, destination, last_feed, _ = asyncio.run(received_over_udp(pushes, at, new))
+    assert destination.switches == 1 and last_feed is new
+    old_only = set(map(unnumbered, packets_of(h264_ts))) - set(map(unnumbered,
+                                                                   packets_of(other_ts)))
+    last_old = [unnumbered(p) for p in packets_of(data) if unnumbered(p) in old_only][-1]
+    cut = first_frame_from(at * 1316)
+    assert last_old == unnumbered(h264_ts[cut - 188 : cut]), "not cut at the next frame"
+    assert ts.frame_starts(b"".join(held[keyframe_piece + 1 :])) > 0  # held over reads
+    assert destination.frames.total == ts.frame_starts(data)
+
+
 def test_tcp_destination_reconnects_to_a_target_that_comes_back(h264_ts, chunks):
     async def run() -> None:
         receiver = Receiver(Endpoint("tcp://127.0.0.1:1", "mpegts-tcp"))
