@@ -230,10 +230,32 @@ def test_output_pipe_passes_on_what_is_left_in_the_pipe_when_the_exit_is_seen_fi
                            stdout=child_end, check=True, timeout=60)
         finally:
             os.close(child_end)
+        read_fd = output.read_fd
         output.close()  # the exit, handled before any read of the pipe
+        with pytest.raises(OSError):  # and the pipe closed: no descriptor left per run
+            os.fstat(read_fd)
         return b"".join(got)
 
     assert asyncio.run(main()) == reference.read_bytes()
+
+
+def test_output_pipe_callback_failing_at_exit_is_logged_not_raised(caplog) -> None:
+    # A consumer that fails on the last bytes must not take the supervisor's run down with
+    # it at the exit (where close() hands them on): the failure is logged, the pipe closed.
+    def failing(data: bytes) -> None:
+        raise RuntimeError("consumer broke")
+
+    async def main() -> None:
+        output = OutputPipe(failing)
+        child_end = os.dup(output.write_fd)
+        output.start()
+        os.write(child_end, b"\x47" + bytes(187))
+        os.close(child_end)
+        output.close()
+        assert output.read_fd == -1
+
+    asyncio.run(main())
+    assert "reading ffmpeg's output failed" in caplog.text
 
 
 def test_managed_options_are_refused_with_a_fix() -> None:
