@@ -335,6 +335,38 @@ def test_udp_falls_back_to_one_datagram_per_send_where_segmented_sends_are_refus
     assert after_tables == [unnumbered(p) for p in packets_of(data)][-len(after_tables):]
 
 
+def test_a_udp_target_without_a_route_drops_and_counts_and_the_feeds_other_targets_go_on(
+        h264_ts):
+    # One target the socket refuses to send to (a broadcast address without SO_BROADCAST:
+    # EACCES, as ENETUNREACH is where a route goes away) must not stop the chunk reaching
+    # the feed's other targets: its packets are dropped and counted.
+    data = h264_ts[: 60 * ts.PACKET_SIZE]
+
+    async def run() -> tuple[int, Destination, Destination]:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as target:
+            target.bind(("127.0.0.1", 0))
+            target.setblocking(False)
+            feed = Feed()
+            refused = Destination(endpoints.Address("mpegts-udp", "255.255.255.255", 9))
+            good = Destination(endpoints.Address("mpegts-udp", "127.0.0.1",
+                                                  target.getsockname()[1]))
+            for destination in (refused, good):  # the refused one first in the feed
+                await destination.open()
+                destination.attach(feed)
+            got: list[bytes] = []
+            try:
+                feed.push(data)
+                await support.eventually(lambda: got.extend(datagrams(target)) or
+                                         sum(map(len, got)) >= good.bytes.total > 0, 5)
+            finally:
+                refused.close()
+                good.close()
+            return sum(map(len, got)), refused, good
+    received, refused, good = asyncio.run(run())
+    assert received == good.bytes.total > 50 * ts.PACKET_SIZE
+    assert refused.bytes.total == 0 and refused.dropped == good.bytes.total // ts.PACKET_SIZE
+
+
 def test_receiver_counts_frames_of_datagrams_that_are_not_whole_packets(h264_ts):
     # A sender whose datagrams do not end on packet boundaries (here each ends 4 bytes into
     # the packet where a frame starts, one read each; the first starts on a packet as a
