@@ -15,6 +15,7 @@ import pytest
 
 from mediagrid.backoff import BackoffPolicy
 from mediagrid.reference.media import FfmpegError, FfmpegProcess, SupervisorEvent
+from mediagrid.reference.media.supervision import OutputPipe
 from tests.media.helpers import FFMPEG, live_testsrc, send_udp_burst, udp_receiver
 from tests.support import alive, eventually, group_gone, wait_dead
 
@@ -205,6 +206,56 @@ def test_on_output_gets_every_byte_of_each_run_up_to_its_exit(tmp_path: Path) ->
     with pytest.raises(ValueError, match="not both"):
         FfmpegProcess([FFMPEG, *args, "pipe:1"], stdout=asyncio.subprocess.PIPE,
                       on_output=print)
+
+
+def test_output_pipe_passes_on_what_is_left_in_the_pipe_when_the_exit_is_seen_first(
+        tmp_path: Path) -> None:
+    # A run's exit can be handled before the loop's reader has read the pipe: close() hands
+    # on what is left there before closing it. Here ffmpeg runs to its exit while the loop is
+    # busy (its whole output, a few KB, waits in the pipe), then the exit is handled.
+    args = ["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-frames:v", "5", "-c:v",
+            "mpeg2video", "-f", "mpegts", "-bitexact"]
+    reference = tmp_path / "reference.ts"
+    subprocess.run([FFMPEG, "-loglevel", "error", *args, str(reference)], check=True)
+    assert 0 < reference.stat().st_size < 60000  # it fits the pipe: the run can exit
+
+    async def main() -> bytes:
+        got: list[bytes] = []
+        output = OutputPipe(got.append)
+        child_end = os.dup(output.write_fd)
+        output.start()
+        try:
+            # blocking on purpose: the loop must not read the pipe before the exit is handled
+            subprocess.run([FFMPEG, "-loglevel", "error", *args, "pipe:1"],  # noqa: ASYNC221
+                           stdout=child_end, check=True, timeout=60)
+        finally:
+            os.close(child_end)
+        read_fd = output.read_fd
+        output.close()  # the exit, handled before any read of the pipe
+        with pytest.raises(OSError):  # and the pipe closed: no descriptor left per run
+            os.fstat(read_fd)
+        return b"".join(got)
+
+    assert asyncio.run(main()) == reference.read_bytes()
+
+
+def test_output_pipe_callback_failing_at_exit_is_logged_not_raised(caplog) -> None:
+    # A consumer that fails on the last bytes must not take the supervisor's run down with
+    # it at the exit (where close() hands them on): the failure is logged, the pipe closed.
+    def failing(data: bytes) -> None:
+        raise RuntimeError("consumer broke")
+
+    async def main() -> None:
+        output = OutputPipe(failing)
+        child_end = os.dup(output.write_fd)
+        output.start()
+        os.write(child_end, b"\x47" + bytes(187))
+        os.close(child_end)
+        output.close()
+        assert output.read_fd == -1
+
+    asyncio.run(main())
+    assert "reading ffmpeg's output failed" in caplog.text
 
 
 def test_managed_options_are_refused_with_a_fix() -> None:

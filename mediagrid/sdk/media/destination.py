@@ -65,6 +65,7 @@ class Destination:
         self._clock = clock
         self._udp: socket.socket | None = None
         self._segmented = False  # the kernel cuts our sends into datagrams (UDP_SEGMENT)
+        self._unreachable = False  # the last send failed for want of a route (warned once)
         self._tcp: asyncio.StreamWriter | None = None
         self._connector: asyncio.Task[None] | None = None
 
@@ -205,7 +206,8 @@ class Destination:
 
     def _send_udp(self, data: bytes) -> None:
         """Datagrams of DATAGRAM bytes (the last may be shorter), many per send when the
-        kernel cuts them; a send the socket cannot take now is dropped and counted."""
+        kernel cuts them; a send the socket cannot take now, or to a target it has no route
+        to, is dropped and counted."""
         assert self._udp is not None
         target = (self.address.host, self.address.port)
         step = DATAGRAM * SEGMENTED_DATAGRAMS if self._segmented else DATAGRAM
@@ -217,15 +219,23 @@ class Destination:
             except (BlockingIOError, ConnectionRefusedError):
                 self.dropped += len(piece) // ts.PACKET_SIZE
                 continue
-            except OSError:
+            except OSError as error:
                 if not self._segmented:
-                    raise
+                    # no route to the target (ENETUNREACH, EACCES...): dropped and counted,
+                    # not raised into the feed, whose other targets would miss the chunk
+                    self.dropped += len(piece) // ts.PACKET_SIZE
+                    if not self._unreachable:
+                        log.warning("cannot send to %s:%s: %s (dropping until it can)",
+                                    self.address.host, self.address.port, error)
+                    self._unreachable = True
+                    continue
                 # a route whose device cannot take segmented sends (EIO): one by one from now
                 self._udp.setsockopt(socket.SOL_UDP, UDP_SEGMENT, 0)
                 self._segmented = False
                 self._send_udp(data[first:])
                 break
             sent += len(piece)
+            self._unreachable = False
         if sent:
             self.bytes.add(sent)
 

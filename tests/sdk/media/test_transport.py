@@ -5,6 +5,7 @@ target at a keyframe, switches encoders between frames, reconnects over TCP; the
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 import subprocess
 
@@ -13,7 +14,7 @@ from mediagrid.sdk import Endpoint
 from mediagrid.sdk.media import Destination, Feed, Receiver, endpoints, ts
 from mediagrid.v1 import common_pb2
 from tests import support
-from tests.sdk.media.conftest import FRAMES, GOP
+from tests.sdk.media.conftest import FRAMES, GOP, encode
 
 
 def packets_of(data: bytes) -> list[bytes]:
@@ -114,6 +115,57 @@ def test_a_switch_cuts_between_frames_and_the_target_decodes_on(h264_ts, other_t
         if packet[3] & 0x10:
             assert pid not in counter or packet[3] & 0x0F == (counter[pid] + 1) % 16
             counter[pid] = packet[3] & 0x0F
+
+
+def test_a_switch_sends_the_new_encoders_tables_before_its_first_keyframe(h264_ts, chunks):
+    # P-9: a target switched to another encoder gets that encoder's PAT and PMT, then its
+    # keyframe; here they differ from the old one's (another program number), as they do
+    # where the new encoder's stream is laid out otherwise.
+    other = encode("-mpegts_service_id", "2", "-b:v", "50k", gop=5)
+    old, new = Feed(), Feed()
+    old_pieces, new_pieces = chunks(h264_ts, 1316), chunks(other, 1316)
+    pushes = [(feed, pieces[n]) for n in range(min(len(old_pieces), len(new_pieces)))
+              for feed, pieces in ((old, old_pieces), (new, new_pieces))]
+    data, destination, last_feed, _ = asyncio.run(
+        received_over_udp(pushes, len(pushes) // 3, new))
+    assert destination.switches == 1 and last_feed is new
+    only_new = set(map(unnumbered, packets_of(other))) - set(map(unnumbered, packets_of(h264_ts)))
+    tables = [unnumbered(p) for p in packets_of(other)
+              if ts.pid_of(p) in (ts.PAT_PID, 0x1000)][:2]
+    sent = [unnumbered(p) for p in packets_of(data)]
+    first_new = next(n for n, p in enumerate(sent) if p in only_new)
+    assert sent[first_new : first_new + 2] == tables, "the new encoder's tables came late"
+    assert ts.inspect(packets_of(data)[first_new + 2]).keyframe
+
+
+def test_a_switch_cuts_the_old_feed_at_its_next_frame_and_counts_every_held_frame(
+        h264_ts, other_ts, chunks):
+    # The new encoder's keyframe and a few more frames are held while the old encoder is in
+    # the middle of a frame; the old feed is cut at its very next frame start (a P-frame
+    # here, not the keyframe after it), and every frame the target gets is counted (P-10).
+    old = Feed(clock=lambda: 0.0)  # never idle: the cut waits for the old feed's frame
+    new = Feed()
+    old_pieces, new_pieces = chunks(h264_ts, 1316), chunks(other_ts, 1316)
+
+    def first_frame_from(offset: int) -> int:
+        return next(o for o in ts.unit_starts(h264_ts) if o >= offset and ts.pes_start(
+            h264_ts[o : o + ts.PACKET_SIZE]))
+    at = next(n for n in range(len(old_pieces) // 3, len(old_pieces))
+              if not ts.inspect(h264_ts[(o := first_frame_from(n * 1316)):o + 188]).keyframe)
+    keyframe_piece = next(n for n, p in enumerate(new_pieces) if any(
+        i.keyframe for i in map(ts.inspect, packets_of(p))))
+    held = new_pieces[: keyframe_piece + 4]
+    pushes = [(old, p) for p in old_pieces[:at]] + [(new, p) for p in held] + \
+        [(old, p) for p in old_pieces[at:]]
+    data, destination, last_feed, _ = asyncio.run(received_over_udp(pushes, at, new))
+    assert destination.switches == 1 and last_feed is new
+    old_only = set(map(unnumbered, packets_of(h264_ts))) - set(map(unnumbered,
+                                                                   packets_of(other_ts)))
+    last_old = [unnumbered(p) for p in packets_of(data) if unnumbered(p) in old_only][-1]
+    cut = first_frame_from(at * 1316)
+    assert last_old == unnumbered(h264_ts[cut - 188 : cut]), "not cut at the next frame"
+    assert ts.frame_starts(b"".join(held[keyframe_piece + 1 :])) > 0  # held over reads
+    assert destination.frames.total == ts.frame_starts(data)
 
 
 def test_tcp_destination_reconnects_to_a_target_that_comes_back(h264_ts, chunks):
@@ -241,3 +293,113 @@ def drain(sock: socket.socket) -> list[int]:
             sizes.append(len(sock.recv(65536)))
         except BlockingIOError:
             return sizes
+
+
+SO_NO_CHECK = getattr(socket, "SO_NO_CHECK", 11)
+"""Linux: UDP without checksums, which the kernel refuses to segment (EINVAL on each send)."""
+
+
+def test_udp_falls_back_to_one_datagram_per_send_where_segmented_sends_are_refused(h264_ts):
+    # A route that cannot take segmented sends (here: a socket without UDP checksums) fails
+    # each one; the destination goes on one datagram at a time from the refused send on, and
+    # the target gets every packet in 1316-byte datagrams, none twice, none dropped.
+    data = h264_ts[: 60 * ts.PACKET_SIZE]  # tables, then a keyframe
+
+    async def run() -> tuple[list[bytes], Destination]:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as target:
+            target.bind(("127.0.0.1", 0))
+            target.setblocking(False)
+            feed = Feed()
+            destination = Destination(endpoints.Address("mpegts-udp", "127.0.0.1",
+                                                         target.getsockname()[1]))
+            await destination.open()
+            assert destination._segmented, "UDP_SEGMENT is not available here"
+            assert destination._udp is not None
+            destination._udp.setsockopt(socket.SOL_SOCKET, SO_NO_CHECK, 1)
+            destination.attach(feed)
+            got: list[bytes] = []
+            try:
+                feed.push(data)
+                await support.eventually(lambda: got.extend(datagrams(target)) or
+                                         sum(map(len, got)) >= destination.bytes.total > 0, 5)
+            finally:
+                destination.close()
+            return got, destination
+    got, destination = asyncio.run(run())
+    assert not destination._segmented and destination.dropped == 0
+    assert {len(d) for d in got[:-1]} == {1316} and 0 < len(got[-1]) <= 1316
+    sent = b"".join(got)
+    assert len(sent) == destination.bytes.total
+    after_tables = [unnumbered(p) for p in packets_of(sent)][2:]  # from the keyframe on:
+    assert ts.inspect(packets_of(sent)[2]).keyframe  # every packet of the push, in order
+    assert after_tables == [unnumbered(p) for p in packets_of(data)][-len(after_tables):]
+
+
+def test_a_udp_target_without_a_route_drops_and_counts_and_the_feeds_other_targets_go_on(
+        h264_ts):
+    # One target the socket refuses to send to (a broadcast address without SO_BROADCAST:
+    # EACCES, as ENETUNREACH is where a route goes away) must not stop the chunk reaching
+    # the feed's other targets: its packets are dropped and counted.
+    data = h264_ts[: 60 * ts.PACKET_SIZE]
+
+    async def run() -> tuple[int, Destination, Destination]:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as target:
+            target.bind(("127.0.0.1", 0))
+            target.setblocking(False)
+            feed = Feed()
+            refused = Destination(endpoints.Address("mpegts-udp", "255.255.255.255", 9))
+            good = Destination(endpoints.Address("mpegts-udp", "127.0.0.1",
+                                                  target.getsockname()[1]))
+            for destination in (refused, good):  # the refused one first in the feed
+                await destination.open()
+                destination.attach(feed)
+            got: list[bytes] = []
+            try:
+                feed.push(data)
+                await support.eventually(lambda: got.extend(datagrams(target)) or
+                                         sum(map(len, got)) >= good.bytes.total > 0, 5)
+            finally:
+                refused.close()
+                good.close()
+            return sum(map(len, got)), refused, good
+    received, refused, good = asyncio.run(run())
+    assert received == good.bytes.total > 50 * ts.PACKET_SIZE
+    assert refused.bytes.total == 0 and refused.dropped == good.bytes.total // ts.PACKET_SIZE
+
+
+def test_receiver_counts_frames_of_datagrams_that_are_not_whole_packets(h264_ts):
+    # A sender whose datagrams do not end on packet boundaries (here each ends 4 bytes into
+    # the packet where a frame starts, one read each; the first starts on a packet as a
+    # stream does): the receiver puts the packets back together across reads and counts
+    # each frame once (P-10), none lost at the seams.
+    frame_packets = [o for o in ts.unit_starts(h264_ts)
+                     if ts.pes_start(h264_ts[o : o + ts.PACKET_SIZE])]
+    cuts = [0, *(o + 4 for o in frame_packets), len(h264_ts)]
+    pieces = [h264_ts[a:b] for a, b in itertools.pairwise(cuts)]
+    assert len(frame_packets) == FRAMES and max(map(len, pieces)) < 65000
+
+    async def run() -> Receiver:
+        receiver = Receiver(Endpoint("udp://127.0.0.1:1?pkt_size=1316"))
+        receiver.address = endpoints.Address("mpegts-udp", "127.0.0.1", 0)
+        await receiver.open()
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+                for piece in pieces:
+                    before = receiver.bytes.total
+                    sender.sendto(piece, ("127.0.0.1", receiver.address.port))
+                    await support.eventually(
+                        lambda before=before: receiver.bytes.total > before, 5, period=0.001)
+        finally:
+            receiver.close()
+        return receiver
+    receiver = asyncio.run(run())
+    assert receiver.bytes.total == len(h264_ts) and receiver.frames.total == FRAMES
+
+
+def datagrams(sock: socket.socket) -> list[bytes]:
+    got = []
+    while True:
+        try:
+            got.append(sock.recv(65536))
+        except BlockingIOError:
+            return got

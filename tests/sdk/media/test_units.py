@@ -81,6 +81,23 @@ def test_counters_rewritten_a_chunk_at_a_time_match_packet_by_packet(h264_ts, ot
         assert b"".join(by_chunk.rewrite(piece) for piece in pieces) == expected
 
 
+def test_counters_of_a_stream_with_audio_and_video_are_rewritten_per_pid(h264_ts):
+    # A module's output with sound: two elementary streams in one chunk must not share the
+    # video's shift; after a switch from another encoder each PID runs on from its own.
+    av = subprocess.run(
+        [ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+         "testsrc2=size=160x120:rate=25", "-f", "lavfi", "-i", "sine=sample_rate=48000",
+         "-t", "1", "-c:v", "libx264", "-c:a", "aac", "-f", "mpegts", "pipe:1"],
+        capture_output=True, check=True, timeout=60).stdout
+    for before in range(37, 41):  # the video's shift after the switch: 0 for one of them
+        pieces = [h264_ts[: before * ts.PACKET_SIZE]] + [
+            av[o : o + 20 * ts.PACKET_SIZE] for o in range(0, len(av), 20 * ts.PACKET_SIZE)]
+        by_packet, by_chunk = ts.ContinuityCounter(), ts.ContinuityCounter()
+        expected = b"".join(by_packet.apply(p) for p in ts.PacketSplitter().feed(
+            b"".join(pieces)))
+        assert b"".join(by_chunk.rewrite(piece) for piece in pieces) == expected, before
+
+
 def test_whole_packets_and_unit_starts_are_found_a_chunk_at_a_time(h264_ts, chunks):
     splitter = ts.PacketSplitter()
     pieces = [splitter.whole(piece) for piece in chunks(h264_ts, 1000)]
@@ -92,6 +109,15 @@ def test_whole_packets_and_unit_starts_are_found_a_chunk_at_a_time(h264_ts, chun
         h264_ts[o : o + ts.PACKET_SIZE])]
     assert ts.unit_starts(h264_ts) == starts
     assert ts.frame_starts(h264_ts) == FRAMES
+
+
+def test_whole_resynchronises_on_junk_inside_a_read_not_only_at_its_start(h264_ts):
+    # A read that starts on a packet but loses sync inside it (bytes lost in a pipe, a
+    # muxer's stray write): whole() gives only whole packets, the junk skipped and counted.
+    splitter = ts.PacketSplitter()
+    read = h264_ts[:376] + b"junk" + h264_ts[376:752]
+    assert splitter.whole(read) == h264_ts[:752] and splitter.skipped == 4
+    assert splitter.whole(h264_ts[752:940]) == h264_ts[752:940]
 
 
 def test_meter_rates_are_windowed_and_fall_to_zero():
