@@ -21,11 +21,6 @@ WAIT_READY = 60.0
 COLOURS = {"READY": "green", "STARTING": "yellow", "STOPPING": "yellow", "ERROR": "red"}
 
 
-def _channel(address: str, tls: ClientTls | None) -> grpc.aio.Channel:
-    return dial(address, tls)
-
-
-_metadata = token_metadata
 
 
 def _fail(out: Console, as_json: bool, message: str, code: int = EXIT_FAILURE) -> int:
@@ -49,7 +44,7 @@ async def list_modules(stub: orchestrator_pb2_grpc.OrchestratorServiceStub
     while True:
         request = orchestrator_pb2.ListModulesRequest()
         request.page.page_token = token
-        response = await stub.ListModules(request, timeout=10, metadata=_metadata())
+        response = await stub.ListModules(request, timeout=10, metadata=token_metadata())
         modules.extend(response.modules)
         token = response.next_page_token
         if not token:
@@ -93,10 +88,10 @@ def run_status(address: str, *, as_json: bool = False, tls: ClientTls | None = N
     )
 
     async def ask() -> tuple[list[module_pb2.ModuleInfo], list[Any], list[Any]]:
-        async with _channel(address, tls) as channel:
+        async with dial(address, tls) as channel:
             stub = orchestrator_pb2_grpc.OrchestratorServiceStub(channel)
-            return (await list_modules(stub), await list_entities(stub, _metadata()),
-                    await list_flows(stub, _metadata()))
+            return (await list_modules(stub), await list_entities(stub, token_metadata()),
+                    await list_flows(stub, token_metadata()))
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
@@ -128,16 +123,16 @@ def run_status(address: str, *, as_json: bool = False, tls: ClientTls | None = N
 def run_restart(address: str, module_id: str, *, reason: str, wait: bool = False,
                 as_json: bool = False, tls: ClientTls | None = None) -> int:
     async def restart() -> module_pb2.ModuleInfo:
-        async with _channel(address, tls) as channel:
+        async with dial(address, tls) as channel:
             stub = orchestrator_pb2_grpc.OrchestratorServiceStub(channel)
             response = await stub.RestartModule(orchestrator_pb2.RestartModuleRequest(
-                module_id=module_id, reason=reason), timeout=60, metadata=_metadata())
+                module_id=module_id, reason=reason), timeout=60, metadata=token_metadata())
             info = response.module
             deadline = time.monotonic() + WAIT_READY
             while wait and _state(info) != "READY" and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)
                 info = (await stub.GetModule(orchestrator_pb2.GetModuleRequest(
-                    module_id=module_id), timeout=10, metadata=_metadata())).module
+                    module_id=module_id), timeout=10, metadata=token_metadata())).module
             return info
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)

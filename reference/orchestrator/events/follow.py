@@ -81,9 +81,6 @@ def channel(address: str, tls: ClientTls | None) -> grpc.aio.Channel:
     return dial(address, tls, RECONNECT_OPTIONS)
 
 
-metadata = token_metadata
-
-
 async def watch(w: Watch, out: Output) -> int:
     """Prints the stream; returns the exit code or raises Failure (the caller prints the
     summary)."""
@@ -97,7 +94,7 @@ async def watch(w: Watch, out: Output) -> int:
                 filter=w.filter, since_cursor=out.cursor, subscriber="mediagrid events",
                 max_batch=500)
             try:
-                async for message in stub.SubscribeToEvents(request, metadata=metadata()):
+                async for message in stub.SubscribeToEvents(request, metadata=token_metadata()):
                     if backoff.attempt:
                         out.note(f"reconnected to {w.address}")
                         backoff.reset()

@@ -11,14 +11,14 @@ from google.protobuf import json_format
 from rich.console import Console
 from rich.markup import escape
 
-from mediagrid.reference.orchestrator.dial import requested_tls
+from mediagrid.reference.orchestrator.dial import dial, requested_tls, token_metadata
 from mediagrid.reference.orchestrator.planning.views import (
     flow_errors,
     flow_table,
     list_flows,
     state_of,
 )
-from mediagrid.reference.orchestrator.status import _channel, _fail, _metadata, _unreachable
+from mediagrid.reference.orchestrator.status import _fail, _unreachable
 from mediagrid.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
 
 op = orchestrator_pb2
@@ -30,12 +30,12 @@ def to_json(message: Any) -> dict[str, Any]:
 async def run_pipeline_command(args: argparse.Namespace) -> int:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        async with _channel(args.address, requested_tls(args)) as channel:
+        async with dial(args.address, requested_tls(args)) as channel:
             stub = orchestrator_pb2_grpc.OrchestratorServiceStub(channel)
             if args.action == "create":
                 return await _create(stub, args, err)
             if args.action == "list":
-                flows = await list_flows(stub, _metadata(), args.all)
+                flows = await list_flows(stub, token_metadata(), args.all)
                 if args.json:
                     print(json.dumps({"ok": True, "flows": [to_json(f) for f in flows]},
                                      indent=2))
@@ -48,7 +48,7 @@ async def run_pipeline_command(args: argparse.Namespace) -> int:
                     err.print("no flows: make one with `mediagrid pipeline create SOURCE SINK`")
                 return EXIT_OK
             response = await stub.DeletePipeline(op.DeletePipelineRequest(
-                pipeline_id=args.pipeline_id), timeout=60, metadata=_metadata())
+                pipeline_id=args.pipeline_id), timeout=60, metadata=token_metadata())
             if args.json:
                 print(json.dumps({"ok": True, **to_json(response)}, indent=2))
             elif response.deleted:
@@ -95,7 +95,7 @@ async def _create(stub: orchestrator_pb2_grpc.OrchestratorServiceStub, args: arg
         quality.bitrate = args.bitrate
     if args.fps:
         quality.framerate = args.fps
-    response = await stub.CreatePipeline(request, timeout=120, metadata=_metadata())
+    response = await stub.CreatePipeline(request, timeout=120, metadata=token_metadata())
     if args.json:
         print(json.dumps({"ok": True, **to_json(response)}, indent=2))
         return EXIT_OK

@@ -7,7 +7,8 @@ beside any orchestrator:
         --config configs.yaml
 
 MEDIAGRID_TOKEN is sent when set (to the orchestrator and to the modules); --tls-ca dials
-both with TLS. Exit codes: 0 stopped by SIGTERM or Ctrl-C, 2 an invalid config file.
+both with TLS, and --tls-cert/--tls-key present a client certificate where one is required.
+Exit codes: 0 stopped by SIGTERM or Ctrl-C, 2 an invalid config file.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -24,7 +24,14 @@ from pathlib import Path
 
 import grpc
 
-from mediagrid.reference.services.config.configs import ConfigFileError, load_configs
+from mediagrid.reference.orchestrator.dial import (
+    ClientTls,
+    add_tls_options,
+    dial,
+    requested_tls,
+    token_metadata,
+)
+from mediagrid.reference.services.config.configs import ConfigFileError, Configs, load_configs
 from mediagrid.reference.services.config.service import ConfigService
 
 
@@ -36,8 +43,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--orchestrator", default="127.0.0.1:50050", metavar="HOST:PORT")
     parser.add_argument("--config", type=Path, required=True, metavar="FILE",
                         help="YAML with `modules:` (or a stack file's `configs:`)")
-    parser.add_argument("--tls-ca", type=Path, metavar="FILE",
-                        help="dial the orchestrator and the modules with TLS, trusting this CA")
+    add_tls_options(parser)  # the orchestrator and the modules alike
     return parser.parse_args(argv)
 
 
@@ -50,22 +56,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    ca = args.tls_ca.read_bytes() if args.tls_ca is not None else None
-    return asyncio.run(serve(configs, args.orchestrator, ca))
+    return asyncio.run(serve(configs, args.orchestrator, requested_tls(args)))
 
 
-async def serve(configs: object, address: str, tls_ca: bytes | None) -> int:
-    token = os.environ.get("MEDIAGRID_TOKEN", "")
-    metadata = (("authorization", f"Bearer {token}"),) if token else ()
-    if tls_ca is not None:
-        credentials = grpc.ssl_channel_credentials(tls_ca)
+async def serve(configs: Configs, address: str, tls: ClientTls | None) -> int:
+    def to(target: str) -> grpc.aio.Channel:
+        return dial(target, tls)
 
-        def dial(target: str) -> grpc.aio.Channel:
-            return grpc.aio.secure_channel(target, credentials)
-    else:
-        dial = grpc.aio.insecure_channel
-    async with dial(address) as channel:
-        service = ConfigService(configs, channel, metadata=metadata, dial=dial)  # type: ignore[arg-type]
+    async with to(address) as channel:
+        service = ConfigService(configs, channel, metadata=token_metadata(), dial=to)
         task = asyncio.ensure_future(service.run())
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
