@@ -24,16 +24,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from mediagrid.reference.media import SupervisorEvent, ffmpeg_path
 from mediagrid.reference.media.process import RestartPolicy
-from mediagrid.sdk.entity import Endpoint, Entity, Link, Role
+from mediagrid.sdk.entity import Endpoint, Link, Role
 from mediagrid.sdk.errors import FailedPrecondition
 from mediagrid.sdk.media.destination import Destination
 from mediagrid.sdk.media.endpoints import RELAYED, address_of, local_endpoint
-from mediagrid.sdk.media.measuring import SINK_KEY, LinkWatch, Measuring
+from mediagrid.sdk.media.measuring import SINK_KEY, LinkWatch, Measuring, MediaOutput
 from mediagrid.sdk.media.meter import LatencyWindow
 from mediagrid.sdk.media.quality import Quality
 from mediagrid.sdk.media.receiver import Receiver
@@ -53,15 +52,7 @@ OUTPUT_ARGS = ["-f", "mpegts", "-flush_packets", "1", "-muxdelay", "0", "-muxpre
                "pipe:1"]
 
 
-@dataclass
-class _Output:
-    link: Link
-    quality: Quality
-    destination: Destination
-    started: bool = False
-
-
-class MediaEntity(Measuring, Entity):
+class MediaEntity(Measuring):
     restart: ClassVar[RestartPolicy] = "always"
     stall_timeout: ClassVar[float | None] = 5.0
     start_timeout: ClassVar[float] = 10.0
@@ -82,7 +73,7 @@ class MediaEntity(Measuring, Entity):
         self.input_link: Link | None = None
         self.receiver: Receiver | None = None
         self._input_started = False
-        self._outputs: dict[str, _Output] = {}
+        self._outputs: dict[str, MediaOutput] = {}
         self.processes: dict[Quality | str, MediaProcess] = {}
         self._watch: dict[str, LinkWatch] = {}
         self._ticker: asyncio.Task[None] | None = None
@@ -165,7 +156,7 @@ class MediaEntity(Measuring, Entity):
             endpoint = self._endpoint_to(link)
             quality = self.merge_quality(self.default_quality(), link.quality)  # refused now
             destination = Destination(address_of(endpoint), audio=self.audio)
-            self._outputs[link.id] = _Output(link, quality, destination)
+            self._outputs[link.id] = MediaOutput(link, quality, destination)
 
     def _endpoint_to(self, link: Link) -> Endpoint:
         """Where this source end sends: the target's endpoint, or on a LOCAL link the

@@ -11,15 +11,17 @@ link reports rises only then. No media for the stall period after it moved fails
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mediagrid.sdk.entity import Link, Role
-from mediagrid.sdk.media.meter import Meter
+from mediagrid.sdk.entity import Entity, Link, Role
+from mediagrid.sdk.media.destination import Destination
+from mediagrid.sdk.media.meter import LatencyWindow, Meter
+from mediagrid.sdk.media.quality import Quality
+from mediagrid.sdk.media.receiver import Receiver
+from mediagrid.sdk.media.runner import MediaProcess
 from mediagrid.sdk.types import Health
-
-if TYPE_CHECKING:
-    from mediagrid.sdk.media.entity import MediaEntity
 
 TICK, FIRST_FRAME_TICK = 1.0, 0.1
 MOVING_WINDOW = 1.0
@@ -38,11 +40,47 @@ class LinkWatch:
     moved_at: float | None = None
 
 
-class Measuring:
-    """Mixed into MediaEntity: its measurements, kept apart from its media wiring."""
+@dataclass
+class MediaOutput:
+    """A source end's link: the quality it is sent at and where it goes."""
+
+    link: Link
+    quality: Quality
+    destination: Destination
+    started: bool = False
+
+
+class Measuring(Entity):
+    """MediaEntity's measurements, kept apart from its media wiring (media/entity.py), which
+    sets the state below and implements the methods that raise here."""
+
+    produces: bool
+    latency: LatencyWindow
+    receiver: Receiver | None
+    processes: dict[Quality | str, MediaProcess]
+    degraded: str
+    _outputs: dict[str, MediaOutput]
+    _watch: dict[str, LinkWatch]
+    _moving: bool
+    _clock: Callable[[], float]
+
+    def on_media_moving(self) -> None:
+        raise NotImplementedError
+
+    def bytes_written(self) -> int:
+        raise NotImplementedError
+
+    def _wanted(self) -> set[Quality | str]:
+        raise NotImplementedError
+
+    async def _reconcile(self) -> None:
+        raise NotImplementedError
+
+    def _fail(self, link: Link, message: str) -> None:
+        raise NotImplementedError
 
     # -- measurements --------------------------------------------------------------------------
-    async def _tick(self: MediaEntity) -> None:
+    async def _tick(self) -> None:
         """Measures the started links until none is left: every 0.1 s while one waits for its
         first media (so the flow turns ACTIVE at once), every second after."""
         while self._watch:
@@ -55,7 +93,7 @@ class Measuring:
             if stale:  # the encoder a switch left behind
                 await self._reconcile()
 
-    def measure(self: MediaEntity, report_idle: bool = True) -> None:
+    def measure(self, report_idle: bool = True) -> None:
         """Sends each started link its measured figures and keeps the entity's (GetEntityStatus).
 
         Media moves (rule P-22) when new frames and new bytes came at this end within the last
@@ -100,18 +138,18 @@ class Measuring:
                 self.on_media_moving()
         self._entity_metrics()
 
-    def _waiting_for(self: MediaEntity, link: Link) -> str:
+    def _waiting_for(self, link: Link) -> str:
         if link.target is self:
             return "nothing was received (is the source running and sending here?)"
         process = next(iter(self.processes.values()), None)
         return process.describe_failure() if process else "the media process did not start"
 
-    def _started_links(self: MediaEntity) -> list[Link]:
+    def _started_links(self) -> list[Link]:
         """Links this entity measures: a LOCAL link is measured by its target (what arrived)."""
         return [link for link in self.links.values() if link.id in self._watch
                 and not (link.role is Role.LOCAL and link.target is not self)]
 
-    def _meters(self: MediaEntity, link: Link) -> tuple[Meter | None, Meter]:
+    def _meters(self, link: Link) -> tuple[Meter | None, Meter]:
         if link.source is self and link.target is not self:
             output = self._outputs.get(link.id)
             if output is None:
@@ -124,7 +162,7 @@ class Measuring:
             return self.receiver.frames, self.receiver.bytes
         return process.frames, self.receiver.bytes
 
-    def _stall_message(self: MediaEntity, link: Link, seconds: float) -> str:
+    def _stall_message(self, link: Link, seconds: float) -> str:
         if link.target is self and self.receiver is not None:
             idle = self.receiver.idle_for()
             if idle is None or idle >= seconds:
@@ -133,7 +171,7 @@ class Measuring:
                         " (is the source running?)")
         return f"stalled: no media measured at connection {link.id!r} for {seconds:g} s"
 
-    def _entity_metrics(self: MediaEntity) -> None:
+    def _entity_metrics(self) -> None:
         values: dict[str, Any] = {"restarts": sum(p.restarts for p in self.processes.values())}
         if self.receiver is not None:
             values |= {"bytes_received": self.receiver.bytes.total,
